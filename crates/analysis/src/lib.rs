@@ -1,0 +1,1 @@
+//! evalgap-analysis (in progress).

@@ -1,0 +1,126 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A tool call the model asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    #[serde(default)]
+    pub id: String,
+    pub name: String,
+    /// The arguments as the model wrote them (usually JSON text, not guaranteed to parse).
+    pub arguments: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+/// What a target returned for a trial.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Wall time of the successful request, in milliseconds.
+    pub latency_ms: f64,
+    /// Requests sent for this trial, retries included.
+    pub requests: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_fingerprint: Option<String>,
+}
+
+/// Why a trial has no response. A fault is never judged and never counted as refusal or compliance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// No answer within the timeout.
+    Timeout,
+    /// HTTP 429 after the retry budget.
+    RateLimited,
+    /// HTTP 5xx after the retry budget.
+    ServerError,
+    /// A 4xx other than 408/429: the request itself was refused (bad key, unknown model, too long).
+    ClientError,
+    /// The body could not be read as a chat completion.
+    Malformed,
+    /// Connection refused, reset, DNS, TLS.
+    Transport,
+    /// The target's own local failure (e.g. a local model error).
+    Internal,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 7] = [
+        FaultKind::Timeout,
+        FaultKind::RateLimited,
+        FaultKind::ServerError,
+        FaultKind::ClientError,
+        FaultKind::Malformed,
+        FaultKind::Transport,
+        FaultKind::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Timeout => "timeout",
+            FaultKind::RateLimited => "rate_limited",
+            FaultKind::ServerError => "server_error",
+            FaultKind::ClientError => "client_error",
+            FaultKind::Malformed => "malformed",
+            FaultKind::Transport => "transport",
+            FaultKind::Internal => "internal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    pub kind: FaultKind,
+    /// What happened on the last try (status code, error text); never contains secrets.
+    pub detail: String,
+    /// Requests sent, retries included.
+    pub requests: u32,
+}
+
+/// The result of one trial.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Ok(Response),
+    Fault(Fault),
+}
+
+impl Outcome {
+    /// `ok` or the fault kind: the `status` column of exports.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Ok(_) => "ok",
+            Outcome::Fault(f) => f.kind.as_str(),
+        }
+    }
+
+    pub fn response(&self) -> Option<&Response> {
+        match self {
+            Outcome::Ok(r) => Some(r),
+            Outcome::Fault(_) => None,
+        }
+    }
+}

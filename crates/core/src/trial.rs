@@ -1,0 +1,181 @@
+use crate::{Case, CaseKind, Hasher, Message};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One step of a transform chain, with the parameters it was applied with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransformStep {
+    pub name: String,
+    #[serde(default)]
+    pub params: serde_json::Value,
+}
+
+/// A case after a chain of transforms: what is actually sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    /// Hash of the case id, the chain and the messages.
+    pub id: String,
+    pub case_id: String,
+    pub kind: CaseKind,
+    pub category: String,
+    pub language: String,
+    /// Empty for the plain (untransformed) case.
+    pub chain: Vec<TransformStep>,
+    pub messages: Vec<Message>,
+    /// OpenAI-style tools schema, for agentic variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<serde_json::Value>,
+}
+
+impl Variant {
+    /// The plain variant: the case as written.
+    pub fn plain(case: &Case) -> Self {
+        Self::new(case, Vec::new(), case.turns.clone(), None)
+    }
+
+    pub fn new(
+        case: &Case,
+        chain: Vec<TransformStep>,
+        messages: Vec<Message>,
+        tools: Option<serde_json::Value>,
+    ) -> Self {
+        let mut h = Hasher::new();
+        h.field(&case.id)
+            .field(serde_json::to_vec(&chain).expect("json"))
+            .field(serde_json::to_vec(&messages).expect("json"))
+            .field(serde_json::to_vec(&tools).expect("json"));
+        Self {
+            id: h.finish_hex()[..24].to_string(),
+            case_id: case.id.clone(),
+            kind: case.kind,
+            category: case.category.clone(),
+            language: case.language.clone(),
+            chain,
+            messages,
+            tools,
+        }
+    }
+
+    /// A short name for the chain, `plain` when empty: `roleplay+base64`.
+    pub fn chain_name(&self) -> String {
+        if self.chain.is_empty() {
+            "plain".into()
+        } else {
+            self.chain
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join("+")
+        }
+    }
+}
+
+/// Sampling parameters sent to the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sampling {
+    pub temperature: f64,
+    pub top_p: f64,
+    pub max_tokens: u32,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        // Non-zero temperature: ASR@k only means something when attempts can differ.
+        Self {
+            temperature: 0.7,
+            top_p: 1.0,
+            max_tokens: 256,
+        }
+    }
+}
+
+/// A trial id: hex of sha256 over (variant, attempt, target, sampling, seed), truncated to 32 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TrialId(pub String);
+
+impl fmt::Display for TrialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One attempt of a variant against a target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    pub id: TrialId,
+    pub case_id: String,
+    pub variant_id: String,
+    /// 0-based attempt index.
+    pub attempt: u32,
+    /// The target's identity (its spec without secrets).
+    pub target: String,
+    pub sampling: Sampling,
+    /// Sampling seed sent to the target; derived from the protocol seed, the variant and the attempt.
+    pub seed: u64,
+}
+
+impl Trial {
+    /// Builds the trial deterministically: the same inputs always give the same id and seed,
+    /// which is what makes resume exact.
+    pub fn new(
+        variant: &Variant,
+        attempt: u32,
+        target: &str,
+        sampling: &Sampling,
+        protocol_seed: u64,
+    ) -> Self {
+        let mut hs = Hasher::new();
+        hs.field(protocol_seed.to_le_bytes())
+            .field(&variant.id)
+            .field(attempt.to_le_bytes());
+        // Keep seeds within 2^53 - 1 so JSON consumers (and servers in JavaScript) read them exactly.
+        let seed = hs.finish_u64() & ((1u64 << 53) - 1);
+        let mut h = Hasher::new();
+        h.field(&variant.id)
+            .field(attempt.to_le_bytes())
+            .field(target)
+            .field(serde_json::to_vec(sampling).expect("json"))
+            .field(seed.to_le_bytes());
+        Self {
+            id: TrialId(h.finish_hex()[..32].to_string()),
+            case_id: variant.case_id.clone(),
+            variant_id: variant.id.clone(),
+            attempt,
+            target: target.to_string(),
+            sampling: sampling.clone(),
+            seed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trial_ids_are_deterministic_and_distinct_per_attempt() {
+        let c = Case::single("c1", "hello", CaseKind::Benign, "x");
+        let v = Variant::plain(&c);
+        let s = Sampling::default();
+        let a = Trial::new(&v, 0, "openai:m@u", &s, 7);
+        let b = Trial::new(&v, 0, "openai:m@u", &s, 7);
+        let c1 = Trial::new(&v, 1, "openai:m@u", &s, 7);
+        let d = Trial::new(&v, 0, "openai:m@u", &s, 8);
+        assert_eq!(a, b);
+        assert_ne!(a.id, c1.id);
+        assert_ne!(a.seed, c1.seed);
+        assert_ne!(a.id, d.id);
+        assert_eq!(a.id.0.len(), 32);
+        assert!(a.seed < (1 << 53));
+    }
+
+    #[test]
+    fn variant_id_depends_on_messages() {
+        let c = Case::single("c1", "hello", CaseKind::Benign, "x");
+        let v1 = Variant::plain(&c);
+        let v2 = Variant::new(&c, vec![], vec![Message::user("other")], None);
+        assert_ne!(v1.id, v2.id);
+        assert_eq!(v1.chain_name(), "plain");
+    }
+}

@@ -1,0 +1,1 @@
+//! evalgap-judge (in progress).

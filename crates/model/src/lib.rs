@@ -1,0 +1,1 @@
+//! evalgap-model (in progress).

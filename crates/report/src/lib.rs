@@ -1,0 +1,1 @@
+//! evalgap-report (in progress).

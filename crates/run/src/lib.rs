@@ -1,0 +1,1 @@
+//! evalgap-run (in progress).

@@ -1,0 +1,1 @@
+//! evalgap-stats (in progress).

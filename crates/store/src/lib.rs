@@ -1,0 +1,1 @@
+//! evalgap-store (in progress).

@@ -1,0 +1,1 @@
+//! evalgap-suite (in progress).

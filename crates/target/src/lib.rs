@@ -1,0 +1,1 @@
+//! evalgap-target (in progress).

@@ -1,0 +1,1 @@
+//! evalgap-testserver (in progress).

@@ -1,0 +1,1 @@
+//! evalgap-transform (in progress).
