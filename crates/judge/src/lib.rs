@@ -1,1 +1,49 @@
-//! evalgap-judge (in progress).
+//! Judges: response -> verdict.
+//!
+//! Every response is read by every judge of a run; a judge is named and versioned, and its
+//! verdicts are stored per (trial, judge). Faults never reach a judge. A new judge is one file in
+//! this crate plus one line in [`registry`].
+
+mod markers;
+mod registry;
+
+pub use markers::{MarkersJudge, REFUSAL_MARKERS};
+pub use registry::{build, catalogue, JudgeInfo};
+
+use evalgap_core::{CaseKind, Message, Response, Verdict};
+
+/// What a judge sees.
+#[derive(Debug, Clone, Copy)]
+pub struct JudgeInput<'a> {
+    pub case_kind: CaseKind,
+    /// The request as written in the case (before transforms).
+    pub request: &'a str,
+    /// What was actually sent.
+    pub messages: &'a [Message],
+    pub response: &'a Response,
+    /// Expected answer, for factual cases.
+    pub expected: Option<&'a str>,
+}
+
+/// Why a judge gave no verdict (an endpoint fault, an unparseable answer). Recorded, never guessed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("judge {judge} gave no verdict: {detail}")]
+pub struct JudgeFault {
+    pub judge: String,
+    pub detail: String,
+}
+
+#[async_trait::async_trait]
+pub trait Judge: Send + Sync {
+    fn name(&self) -> &str;
+    /// Changes whenever the judge's behaviour can change (rubric text, marker list, model).
+    fn version(&self) -> String;
+    /// Cheap judges answer inline; model-based ones await their endpoint.
+    async fn judge(&self, input: &JudgeInput<'_>) -> Result<Verdict, JudgeFault>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    #[error("unknown judge `{0}`; known judges: {1}")]
+    Unknown(String, String),
+}

@@ -1,1 +1,534 @@
-//! evalgap-store (in progress).
+//! The run store: everything a run plans and records, in `RUN_DIR/evalgap.sqlite`.
+//!
+//! SQLite in WAL mode with a versioned schema (see [`schema`]). The rules that make resume exact:
+//! - trial ids are deterministic, and `trials` is filled once, before any request is sent;
+//! - a trial is pending exactly when it has no row in `responses`;
+//! - a response and its verdicts are written in one transaction, and only after that commit is
+//!   the trial counted done. A kill at any moment loses at most uncommitted responses, whose
+//!   trials are still pending and are sent again by the next run of the same command.
+//!
+//! `synchronous=NORMAL` in WAL mode survives the death of the process (the case this store is
+//! built for) but not a power cut in the last moments before it; `durable` switches to FULL.
+
+mod schema;
+
+use evalgap_core::{
+    Case, CaseKind, Fault, FaultKind, Outcome, ProtocolCard, Response, TrialId, Variant, Verdict,
+};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use schema::SCHEMA_VERSION;
+
+/// File name of the store inside a run folder.
+pub const DB_FILE: &str = "evalgap.sqlite";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Sql {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("no evalgap run in {0} (missing {1}); start one with `evalgap run --out {0}`")]
+    NoRun(PathBuf, &'static str),
+    #[error("{path}: store schema version {found} is not supported by this evalgap (expects {expected}); use a matching evalgap version or a new --out folder")]
+    Schema {
+        path: PathBuf,
+        found: i64,
+        expected: i64,
+    },
+    #[error("{path}: corrupt row in table {table} ({key}): {why}")]
+    Corrupt {
+        path: PathBuf,
+        table: &'static str,
+        key: String,
+        why: String,
+    },
+    #[error("cannot create run folder {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A trial that has no response yet, with what is needed to send it.
+#[derive(Debug, Clone)]
+pub struct PendingTrial {
+    pub seq: i64,
+    pub trial_id: TrialId,
+    pub attempt: u32,
+    pub seed: u64,
+    pub variant: Variant,
+}
+
+/// One trial's outcome with the verdicts of every judge that read it.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub trial_id: TrialId,
+    pub outcome: Outcome,
+    pub verdicts: Vec<Verdict>,
+    /// Judges that gave no verdict: (judge, why).
+    pub judge_faults: Vec<(String, String)>,
+}
+
+/// Counts of trials by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub trials: u64,
+    pub responses: u64,
+    pub faults: BTreeMap<String, u64>,
+    pub pending: u64,
+}
+
+impl Counts {
+    pub fn fault_total(&self) -> u64 {
+        self.faults.values().sum()
+    }
+}
+
+/// One trial as the export and the analysis see it.
+#[derive(Debug, Clone)]
+pub struct TrialRow {
+    pub seq: i64,
+    pub trial_id: TrialId,
+    pub case_id: String,
+    pub kind: CaseKind,
+    pub category: String,
+    pub language: String,
+    pub variant_id: String,
+    pub chain: String,
+    pub attempt: u32,
+    pub seed: u64,
+    /// None while pending.
+    pub outcome: Option<Outcome>,
+    pub verdicts: Vec<Verdict>,
+}
+
+/// An ok response that one judge has not read yet.
+#[derive(Debug, Clone)]
+pub struct Unjudged {
+    pub trial_id: TrialId,
+    pub case: Case,
+    pub variant: Variant,
+    pub response: Response,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating the folder and the schema if needed.
+    pub fn open_or_create(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(dir.to_path_buf(), e))?;
+        Self::open_path(&dir.join(DB_FILE))
+    }
+
+    /// Opens an existing run's store.
+    pub fn open_existing(dir: &Path) -> Result<Self> {
+        let path = dir.join(DB_FILE);
+        if !path.is_file() {
+            return Err(StoreError::NoRun(dir.to_path_buf(), DB_FILE));
+        }
+        Self::open_path(&path)
+    }
+
+    fn open_path(path: &Path) -> Result<Self> {
+        let err = |source| StoreError::Sql {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        )
+        .map_err(err)?;
+        let store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        schema::migrate(&store.conn, path)?;
+        Ok(store)
+    }
+
+    /// Every commit is flushed to disk before it returns (slower; survives power loss).
+    pub fn set_durable(&self, durable: bool) -> Result<()> {
+        let mode = if durable { "FULL" } else { "NORMAL" };
+        self.conn
+            .execute_batch(&format!("PRAGMA synchronous={mode};"))
+            .map_err(|e| self.sql(e))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sql(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, table: &'static str, key: &str, why: impl ToString) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            table,
+            key: key.to_string(),
+            why: why.to_string(),
+        }
+    }
+
+    pub fn protocol(&self) -> Result<Option<ProtocolCard>> {
+        let card: Option<String> = self
+            .conn
+            .query_row("SELECT card FROM protocol WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        card.map(|c| serde_json::from_str(&c).map_err(|e| self.corrupt("protocol", "1", e)))
+            .transpose()
+    }
+
+    pub fn save_protocol(&self, card: &ProtocolCard) -> Result<()> {
+        let json = serde_json::to_string(card).expect("protocol card serializes");
+        self.conn
+            .execute("INSERT INTO protocol (id, card) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET card = excluded.card", [json])
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Writes the plan: cases, variants and trials, in one transaction. Rows already there are
+    /// kept as they are, so planning the same protocol twice changes nothing.
+    pub fn plan<'a>(
+        &mut self,
+        cases: &[Case],
+        variants: &[Variant],
+        trials: impl IntoIterator<Item = (&'a TrialId, &'a str, &'a str, u32, u64)>,
+    ) -> Result<u64> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut ins = tx
+                .prepare("INSERT OR IGNORE INTO cases (case_id, kind, category, language, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(err)?;
+            for c in cases {
+                let body = serde_json::to_string(c).expect("case serializes");
+                ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body])
+                    .map_err(err)?;
+            }
+            let mut ins = tx
+                .prepare("INSERT OR IGNORE INTO variants (variant_id, case_id, chain, body) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(err)?;
+            for v in variants {
+                let body = serde_json::to_string(v).expect("variant serializes");
+                ins.execute(params![v.id, v.case_id, v.chain_name(), body])
+                    .map_err(err)?;
+            }
+            let mut ins = tx
+                .prepare("INSERT OR IGNORE INTO trials (trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(err)?;
+            for (id, case_id, variant_id, attempt, seed) in trials {
+                ins.execute(params![id.0, case_id, variant_id, attempt, seed as i64])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+        self.count("SELECT COUNT(*) FROM trials")
+    }
+
+    fn count(&self, sql: &str) -> Result<u64> {
+        self.conn
+            .query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Up to `limit` pending trials with `seq > after`, in plan order.
+    pub fn pending_page(&self, after: i64, limit: usize) -> Result<Vec<PendingTrial>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT t.seq, t.trial_id, t.attempt, t.seed, v.body FROM trials t JOIN variants v ON v.variant_id = t.variant_id
+                 WHERE t.seq > ?1 AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.trial_id = t.trial_id)
+                 ORDER BY t.seq LIMIT ?2",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![after, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::with_capacity(limit.min(4096));
+        for row in rows {
+            let (seq, id, attempt, seed, body) = row.map_err(|e| self.sql(e))?;
+            let variant =
+                serde_json::from_str(&body).map_err(|e| self.corrupt("variants", &id, e))?;
+            out.push(PendingTrial {
+                seq,
+                trial_id: TrialId(id),
+                attempt,
+                seed: seed as u64,
+                variant,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes a batch of outcomes and their verdicts in one transaction. A trial that already has
+    /// a response keeps it (the first answer recorded is the answer), so a batch replayed after a
+    /// crash never duplicates anything.
+    pub fn record(&mut self, batch: &[Record]) -> Result<()> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let now = now_rfc3339();
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut ins = tx
+                .prepare_cached("INSERT OR IGNORE INTO responses (trial_id, status, body, recorded) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(err)?;
+            let mut ins_v = tx.prepare_cached(VERDICT_INSERT).map_err(err)?;
+            let mut ins_f = tx
+                .prepare_cached("INSERT OR REPLACE INTO judge_faults (trial_id, judge, detail) VALUES (?1, ?2, ?3)")
+                .map_err(err)?;
+            for rec in batch {
+                let body = serde_json::to_string(&rec.outcome).expect("outcome serializes");
+                let inserted = ins
+                    .execute(params![rec.trial_id.0, rec.outcome.status(), body, now])
+                    .map_err(err)?;
+                if inserted == 0 {
+                    continue;
+                }
+                for v in &rec.verdicts {
+                    insert_verdict(&mut ins_v, &rec.trial_id, v).map_err(err)?;
+                }
+                for (judge, detail) in &rec.judge_faults {
+                    ins_f
+                        .execute(params![rec.trial_id.0, judge, detail])
+                        .map_err(err)?;
+                }
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Adds (or replaces) verdicts for trials that already have a response.
+    pub fn record_verdicts(&mut self, verdicts: &[(TrialId, Verdict)]) -> Result<()> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut ins_v = tx.prepare_cached(VERDICT_INSERT).map_err(err)?;
+            let mut del_f = tx
+                .prepare_cached("DELETE FROM judge_faults WHERE trial_id = ?1 AND judge = ?2")
+                .map_err(err)?;
+            for (id, v) in verdicts {
+                insert_verdict(&mut ins_v, id, v).map_err(err)?;
+                del_f.execute(params![id.0, v.judge]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Ok responses with no verdict from `judge` at `version` (a new judge, or one whose version changed).
+    pub fn unjudged(&self, judge: &str, version: &str, limit: usize) -> Result<Vec<Unjudged>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT t.trial_id, c.body, v.body, r.body FROM trials t
+                 JOIN responses r ON r.trial_id = t.trial_id AND r.status = 'ok'
+                 JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
+                 WHERE NOT EXISTS (SELECT 1 FROM verdicts d WHERE d.trial_id = t.trial_id AND d.judge = ?1 AND d.judge_version = ?2)
+                 ORDER BY t.seq LIMIT ?3",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![judge, version, limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, case, variant, resp) = row.map_err(|e| self.sql(e))?;
+            let case = serde_json::from_str(&case).map_err(|e| self.corrupt("cases", &id, e))?;
+            let variant =
+                serde_json::from_str(&variant).map_err(|e| self.corrupt("variants", &id, e))?;
+            let response =
+                match serde_json::from_str(&resp).map_err(|e| self.corrupt("responses", &id, e))? {
+                    Outcome::Ok(r) => r,
+                    Outcome::Fault(_) => continue,
+                };
+            out.push(Unjudged {
+                trial_id: TrialId(id),
+                case,
+                variant,
+                response,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn counts(&self) -> Result<Counts> {
+        let trials = self.count("SELECT COUNT(*) FROM trials")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, COUNT(*) FROM responses GROUP BY status")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.sql(e))?;
+        let mut c = Counts {
+            trials,
+            ..Default::default()
+        };
+        let mut answered = 0;
+        for row in rows {
+            let (status, n) = row.map_err(|e| self.sql(e))?;
+            answered += n as u64;
+            if status == "ok" {
+                c.responses = n as u64;
+            } else {
+                c.faults.insert(status, n as u64);
+            }
+        }
+        c.pending = trials.saturating_sub(answered);
+        Ok(c)
+    }
+
+    /// Judge faults by judge.
+    pub fn judge_fault_counts(&self) -> Result<BTreeMap<String, u64>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT judge, COUNT(*) FROM judge_faults GROUP BY judge")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.sql(e))?;
+        rows.map(|r| r.map(|(j, n)| (j, n as u64)).map_err(|e| self.sql(e)))
+            .collect()
+    }
+
+    /// Calls `f` for every trial in plan order, with its outcome and verdicts. Streams: memory does
+    /// not grow with the number of trials.
+    pub fn for_each_trial(&self, mut f: impl FnMut(TrialRow)) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT t.seq, t.trial_id, t.case_id, c.kind, c.category, c.language, t.variant_id, v.chain, t.attempt, t.seed, r.body,
+                        (SELECT json_group_array(json(d.body)) FROM verdicts d WHERE d.trial_id = t.trial_id)
+                 FROM trials t JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
+                 LEFT JOIN responses r ON r.trial_id = t.trial_id ORDER BY t.seq",
+            )
+            .map_err(|e| self.sql(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
+            let get =
+                |i: usize| -> Result<String> { r.get::<_, String>(i).map_err(|e| self.sql(e)) };
+            let trial_id = get(1)?;
+            let kind_s = get(3)?;
+            let kind = CaseKind::parse(&kind_s)
+                .ok_or_else(|| self.corrupt("cases", &trial_id, format!("kind `{kind_s}`")))?;
+            let outcome = match r.get::<_, Option<String>>(10).map_err(|e| self.sql(e))? {
+                Some(b) => Some(
+                    serde_json::from_str(&b)
+                        .map_err(|e| self.corrupt("responses", &trial_id, e))?,
+                ),
+                None => None,
+            };
+            let verdicts: Vec<Verdict> =
+                match r.get::<_, Option<String>>(11).map_err(|e| self.sql(e))? {
+                    Some(b) => serde_json::from_str(&b)
+                        .map_err(|e| self.corrupt("verdicts", &trial_id, e))?,
+                    None => Vec::new(),
+                };
+            f(TrialRow {
+                seq: r.get(0).map_err(|e| self.sql(e))?,
+                case_id: get(2)?,
+                kind,
+                category: get(4)?,
+                language: get(5)?,
+                variant_id: get(6)?,
+                chain: get(7)?,
+                attempt: r.get(8).map_err(|e| self.sql(e))?,
+                seed: r.get::<_, i64>(9).map_err(|e| self.sql(e))? as u64,
+                trial_id: TrialId(trial_id),
+                outcome,
+                verdicts,
+            });
+        }
+        Ok(())
+    }
+
+    /// The judges that have verdicts in this run, with their versions.
+    pub fn judges(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT judge, judge_version FROM verdicts ORDER BY judge")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.sql(e))?;
+        rows.map(|r| r.map_err(|e| self.sql(e))).collect()
+    }
+}
+
+const VERDICT_INSERT: &str = "INSERT OR REPLACE INTO verdicts (trial_id, judge, judge_version, refused, harmful, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+fn insert_verdict(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    id: &TrialId,
+    v: &Verdict,
+) -> rusqlite::Result<usize> {
+    let body = serde_json::to_string(v).expect("verdict serializes");
+    stmt.execute(params![
+        id.0,
+        v.judge,
+        v.judge_version,
+        v.refused,
+        v.harmful,
+        body
+    ])
+}
+
+/// The current time as RFC 3339 (UTC).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// A fault outcome of a kind, for tests and callers that need one.
+pub fn fault(kind: FaultKind, detail: &str) -> Outcome {
+    Outcome::Fault(Fault {
+        kind,
+        detail: detail.into(),
+        requests: 1,
+    })
+}
+
+#[cfg(test)]
+mod tests;

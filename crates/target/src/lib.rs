@@ -1,1 +1,45 @@
-//! evalgap-target (in progress).
+//! Targets: the models under audit.
+//!
+//! A [`Target`] takes a [`ChatRequest`] and always returns an [`Outcome`]: either a response or a
+//! fault of a named kind. It never returns an error for a target-side failure, because a fault is
+//! data (it is recorded and counted) and never a refusal or a success. HTTP targets retry what is
+//! worth retrying (429 honouring Retry-After, 5xx, timeouts, transport errors, malformed bodies)
+//! with exponential backoff and full jitter before they give up and record the fault.
+
+mod limiter;
+mod openai;
+mod spec;
+
+pub use limiter::RateLimiter;
+pub use openai::OpenAiTarget;
+pub use spec::{HttpPolicy, TargetSpec};
+
+use evalgap_core::{Message, Outcome, Sampling};
+
+/// What is sent for one trial.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    pub messages: Vec<Message>,
+    pub tools: Option<serde_json::Value>,
+    pub sampling: Sampling,
+    pub seed: u64,
+}
+
+/// A model under audit.
+#[async_trait::async_trait]
+pub trait Target: Send + Sync {
+    /// The target's identity for trial ids and protocol cards (never contains a secret).
+    fn id(&self) -> String;
+    /// Sends one request, retrying as the target's policy says; a failure is a fault outcome.
+    async fn complete(&self, request: &ChatRequest) -> Outcome;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("bad target spec `{spec}`: {why}. Expected `openai:MODEL@BASE_URL` (e.g. openai:gpt-4o-mini@https://api.openai.com/v1) or `local:NAME`/`local:PATH`")]
+    BadSpec { spec: String, why: String },
+    #[error("bad header `{0}`: expected `Name: value`")]
+    BadHeader(String),
+    #[error("could not build the HTTP client: {0}")]
+    Client(String),
+}

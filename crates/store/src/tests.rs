@@ -1,0 +1,240 @@
+use super::*;
+use evalgap_core::{Sampling, Trial};
+
+fn setup(n_cases: usize, attempts: u32) -> (tempfile::TempDir, Store, Vec<Trial>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_or_create(dir.path()).unwrap();
+    let cases: Vec<Case> = (0..n_cases)
+        .map(|i| {
+            Case::single(
+                format!("c{i}"),
+                format!("request {i}"),
+                if i % 2 == 0 {
+                    CaseKind::Harmful
+                } else {
+                    CaseKind::Benign
+                },
+                "cat",
+            )
+        })
+        .collect();
+    let variants: Vec<Variant> = cases.iter().map(Variant::plain).collect();
+    let trials: Vec<Trial> = variants
+        .iter()
+        .flat_map(|v| (0..attempts).map(move |a| Trial::new(v, a, "t", &Sampling::default(), 1)))
+        .collect();
+    let n = store
+        .plan(
+            &cases,
+            &variants,
+            trials.iter().map(|t| {
+                (
+                    &t.id,
+                    t.case_id.as_str(),
+                    t.variant_id.as_str(),
+                    t.attempt,
+                    t.seed,
+                )
+            }),
+        )
+        .unwrap();
+    assert_eq!(n as usize, trials.len());
+    (dir, store, trials)
+}
+
+fn ok(text: &str) -> Outcome {
+    Outcome::Ok(Response {
+        text: text.into(),
+        ..Default::default()
+    })
+}
+
+fn verdict(refused: bool) -> Verdict {
+    Verdict {
+        judge: "markers".into(),
+        judge_version: "1".into(),
+        refused,
+        harmful: !refused,
+        score: None,
+        parts: Default::default(),
+        rationale: String::new(),
+    }
+}
+
+#[test]
+fn planning_twice_changes_nothing() {
+    let (_d, mut store, trials) = setup(3, 2);
+    let cases = vec![Case::single("c0", "request 0", CaseKind::Harmful, "cat")];
+    let n = store
+        .plan(
+            &cases,
+            &[],
+            trials.iter().map(|t| {
+                (
+                    &t.id,
+                    t.case_id.as_str(),
+                    t.variant_id.as_str(),
+                    t.attempt,
+                    t.seed,
+                )
+            }),
+        )
+        .unwrap();
+    assert_eq!(n, 6);
+    assert_eq!(
+        store.counts().unwrap(),
+        Counts {
+            trials: 6,
+            responses: 0,
+            faults: Default::default(),
+            pending: 6
+        }
+    );
+}
+
+#[test]
+fn pending_pages_follow_plan_order_and_shrink_as_recorded() {
+    let (_d, mut store, trials) = setup(5, 2);
+    let page = store.pending_page(0, 4).unwrap();
+    assert_eq!(
+        page.iter().map(|p| p.trial_id.clone()).collect::<Vec<_>>(),
+        trials[..4].iter().map(|t| t.id.clone()).collect::<Vec<_>>()
+    );
+    let next = store.pending_page(page.last().unwrap().seq, 100).unwrap();
+    assert_eq!(next.len(), 6);
+    store
+        .record(&[
+            Record {
+                trial_id: trials[0].id.clone(),
+                outcome: ok("a"),
+                verdicts: vec![verdict(true)],
+                judge_faults: vec![],
+            },
+            Record {
+                trial_id: trials[1].id.clone(),
+                outcome: fault(FaultKind::Timeout, "t"),
+                verdicts: vec![],
+                judge_faults: vec![],
+            },
+        ])
+        .unwrap();
+    assert_eq!(store.pending_page(0, 100).unwrap().len(), 8);
+    let c = store.counts().unwrap();
+    assert_eq!(
+        (c.trials, c.responses, c.pending, c.fault_total()),
+        (10, 1, 8, 1)
+    );
+    assert_eq!(c.faults.get("timeout"), Some(&1));
+}
+
+#[test]
+fn recording_twice_keeps_the_first_answer() {
+    let (dir, mut store, trials) = setup(1, 1);
+    let id = trials[0].id.clone();
+    store
+        .record(&[Record {
+            trial_id: id.clone(),
+            outcome: ok("first"),
+            verdicts: vec![verdict(false)],
+            judge_faults: vec![],
+        }])
+        .unwrap();
+    store
+        .record(&[Record {
+            trial_id: id.clone(),
+            outcome: ok("second"),
+            verdicts: vec![verdict(true)],
+            judge_faults: vec![],
+        }])
+        .unwrap();
+    drop(store);
+    let store = Store::open_existing(dir.path()).unwrap();
+    let mut rows = Vec::new();
+    store.for_each_trial(|r| rows.push(r)).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].outcome.as_ref().unwrap().response().unwrap().text,
+        "first"
+    );
+    assert_eq!(rows[0].verdicts.len(), 1);
+    assert!(!rows[0].verdicts[0].refused);
+}
+
+#[test]
+fn unjudged_finds_new_judges_and_new_versions() {
+    let (_d, mut store, trials) = setup(2, 1);
+    store
+        .record(&[
+            Record {
+                trial_id: trials[0].id.clone(),
+                outcome: ok("a"),
+                verdicts: vec![verdict(true)],
+                judge_faults: vec![],
+            },
+            Record {
+                trial_id: trials[1].id.clone(),
+                outcome: fault(FaultKind::ServerError, "500"),
+                verdicts: vec![],
+                judge_faults: vec![],
+            },
+        ])
+        .unwrap();
+    assert!(store.unjudged("markers", "1", 10).unwrap().is_empty());
+    let u = store.unjudged("markers", "2", 10).unwrap();
+    assert_eq!(u.len(), 1, "faults are never judged");
+    assert_eq!(u[0].response.text, "a");
+    assert_eq!(store.unjudged("rubric", "1", 10).unwrap().len(), 1);
+    let mut v = verdict(false);
+    v.judge = "rubric".into();
+    store.record_verdicts(&[(trials[0].id.clone(), v)]).unwrap();
+    assert!(store.unjudged("rubric", "1", 10).unwrap().is_empty());
+    assert_eq!(
+        store.judges().unwrap(),
+        vec![
+            ("markers".into(), "1".into()),
+            ("rubric".into(), "1".into())
+        ]
+    );
+}
+
+#[test]
+fn protocol_round_trips_and_missing_run_is_named() {
+    let (dir, store, _) = setup(1, 1);
+    assert!(store.protocol().unwrap().is_none());
+    let card = ProtocolCard {
+        tool: "evalgap".into(),
+        tool_version: "0".into(),
+        target: "t".into(),
+        target_model: None,
+        model_sha256: None,
+        suite: "s".into(),
+        suite_version: "v".into(),
+        cases: 1,
+        selection: "all".into(),
+        transforms: vec![],
+        attempts: 1,
+        sampling: Sampling::default(),
+        seed: 1,
+        judges: vec!["markers".into()],
+        threat_model: "x".into(),
+        request_policy: serde_json::json!({}),
+        started: now_rfc3339(),
+    };
+    store.save_protocol(&card).unwrap();
+    assert_eq!(store.protocol().unwrap(), Some(card));
+    let missing = dir.path().join("nope");
+    let e = Store::open_existing(&missing).err().unwrap().to_string();
+    assert!(e.contains("no evalgap run") && e.contains("nope"), "{e}");
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let (dir, store, _) = setup(1, 1);
+    store
+        .conn
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    drop(store);
+    let e = Store::open_existing(dir.path()).err().unwrap().to_string();
+    assert!(e.contains("schema version 99"), "{e}");
+}
