@@ -1,1 +1,5 @@
-//! evalgap-model (in progress).
+//! evalgap-model: local GGUF models on CPU.
+pub mod gguf;
+pub mod quant;
+mod error;
+pub use error::ModelError;

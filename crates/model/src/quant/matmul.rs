@@ -1,0 +1,179 @@
+//! Matrix products of a weight matrix (any block format) with a batch of activation rows.
+//!
+//! The weight matrix is read once per call, whatever the batch size: every worker takes a range
+//! of weight rows and multiplies each row with all activation rows while it is in cache. That is
+//! what makes batched generation cheaper per token than one sequence at a time.
+
+use super::{dequantize, dot_kernel, quantize_q8, BlockQ8, DotFn, GgmlType, QK};
+use rayon::prelude::*;
+
+/// A weight matrix in GGML layout: `rows` rows of `cols` contiguous elements.
+#[derive(Clone, Copy)]
+pub struct QMatrix<'a> {
+    pub t: GgmlType,
+    pub rows: usize,
+    pub cols: usize,
+    pub data: &'a [u8],
+}
+
+impl<'a> QMatrix<'a> {
+    pub fn row_bytes(&self) -> usize {
+        self.t.row_bytes(self.cols)
+    }
+    pub fn row(&self, r: usize) -> &'a [u8] {
+        let rb = self.row_bytes();
+        &self.data[r * rb..(r + 1) * rb]
+    }
+    /// Dequantizes row `r` into `out` (length `cols`).
+    pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
+        dequantize(self.t, self.row(r), out);
+    }
+}
+
+/// Activation rows prepared for several products (quantized once).
+pub struct Input<'x> {
+    pub n: usize,
+    pub cols: usize,
+    pub x: &'x [f32],
+    q8: Vec<BlockQ8>,
+}
+
+impl<'x> Input<'x> {
+    pub fn new(x: &'x [f32], cols: usize) -> Input<'x> {
+        assert_eq!(x.len() % cols, 0);
+        let mut q8 = Vec::new();
+        if cols % QK == 0 {
+            quantize_q8(x, &mut q8);
+        }
+        Input {
+            n: x.len() / cols,
+            cols,
+            x,
+            q8,
+        }
+    }
+}
+
+enum Kernel {
+    Quant(DotFn),
+    Float,
+}
+
+/// `out[b * rows + r] = dot(w row r, x row b)` for one weight matrix.
+pub fn matmul(w: &QMatrix, x: &[f32], out: &mut [f32]) {
+    let input = Input::new(x, w.cols);
+    matmul_many(&[w], &input, &mut [out]);
+}
+
+/// Several products sharing one input (for example the Q, K and V projections), in one
+/// parallel pass. `outs[i]` has `input.n * ws[i].rows` values, row-major by activation row.
+pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
+    let n = input.n;
+    let total_rows: usize = ws.iter().map(|w| w.rows).sum();
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = (total_rows / (threads * 8)).clamp(4, 256);
+    let kernels: Vec<Kernel> = ws
+        .iter()
+        .map(|w| {
+            assert_eq!(w.cols, input.cols, "matmul: weight has {} columns, input {}", w.cols, input.cols);
+            match dot_kernel(w.t) {
+                Some(f) if !input.q8.is_empty() => Kernel::Quant(f),
+                _ => Kernel::Float,
+            }
+        })
+        .collect();
+    // Results by weight row first ([rows][n]) so that each task writes one contiguous range.
+    let mut transposed: Vec<Vec<f32>> = ws.iter().map(|w| vec![0f32; w.rows * n]).collect();
+    let mut tasks: Vec<(usize, usize, &mut [f32])> = Vec::new();
+    for (mi, buf) in transposed.iter_mut().enumerate() {
+        for (ci, part) in buf.chunks_mut(chunk * n).enumerate() {
+            tasks.push((mi, ci * chunk, part));
+        }
+    }
+    let nb = input.cols / QK;
+    let work = |(mi, r0, part): (usize, usize, &mut [f32])| {
+        let w = ws[mi];
+        let rows = part.len() / n;
+        match kernels[mi] {
+            Kernel::Quant(dot) => {
+                for i in 0..rows {
+                    let wr = w.row(r0 + i);
+                    for b in 0..n {
+                        part[i * n + b] = dot(wr, &input.q8[b * nb..(b + 1) * nb]);
+                    }
+                }
+            }
+            Kernel::Float => {
+                let mut row = vec![0f32; w.cols];
+                for i in 0..rows {
+                    w.dequantize_row(r0 + i, &mut row);
+                    for b in 0..n {
+                        let xr = &input.x[b * w.cols..(b + 1) * w.cols];
+                        part[i * n + b] = dot_f32(&row, xr);
+                    }
+                }
+            }
+        }
+    };
+    if tasks.len() == 1 || total_rows * input.cols * n < 32 * 1024 {
+        tasks.into_iter().for_each(work);
+    } else {
+        tasks.into_par_iter().for_each(work);
+    }
+    for ((w, t), out) in ws.iter().zip(&transposed).zip(outs.iter_mut()) {
+        assert_eq!(out.len(), n * w.rows);
+        for r in 0..w.rows {
+            for b in 0..n {
+                out[b * w.rows + r] = t[r * n + b];
+            }
+        }
+    }
+}
+
+/// Plain f32 dot product (written so that the compiler vectorizes it).
+#[inline]
+pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::quantize;
+
+    #[test]
+    fn batched_matmul_matches_row_by_row() {
+        let (rows, cols, n) = (37, 256, 5);
+        let wv: Vec<f32> = (0..rows * cols).map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0).collect();
+        let xv: Vec<f32> = (0..n * cols).map(|i| ((i * 31) % 17) as f32 / 8.0 - 1.0).collect();
+        for t in [GgmlType::F32, GgmlType::F16, GgmlType::Q4_1, GgmlType::Q8_0, GgmlType::Q6_K] {
+            let data = quantize(t, &wv);
+            let w = QMatrix { t, rows, cols, data: &data };
+            let mut out = vec![0f32; n * rows];
+            matmul(&w, &xv, &mut out);
+            let mut wr = vec![0f32; cols];
+            for r in 0..rows {
+                w.dequantize_row(r, &mut wr);
+                for b in 0..n {
+                    let want = dot_f32(&wr, &xv[b * cols..(b + 1) * cols]);
+                    let got = out[b * rows + r];
+                    assert!((got - want).abs() < 0.05 * (1.0 + want.abs()), "{t:?} r{r} b{b}: {got} vs {want}");
+                }
+            }
+        }
+    }
+}

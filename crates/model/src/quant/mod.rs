@@ -1,0 +1,387 @@
+//! Block formats of GGML tensors: dequantization, reference quantizers (used by the tests and the
+//! GGUF writer), and dot-product kernels against activations quantized to 8 bits.
+//!
+//! One file per block format. Each file has `dequantize`, `quantize`, a scalar `vec_dot` against
+//! [`BlockQ8`] activations, and (on x86_64) an AVX2 `vec_dot` that the tests check against the
+//! scalar one. [`matmul`] runs the kernels over a batch of activations on all cores.
+
+pub mod f16;
+pub mod matmul;
+pub mod q4_0;
+pub mod q4_1;
+pub mod q4_k;
+pub mod q5_0;
+pub mod q5_k;
+pub mod q6_k;
+pub mod q8_0;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod simd;
+
+/// Size of an activation block and of the weight blocks of the simple formats.
+pub const QK: usize = 32;
+/// Size of a K-quant super-block.
+pub const QK_K: usize = 256;
+
+/// The tensor types this crate reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(non_camel_case_types)]
+pub enum GgmlType {
+    F32,
+    F16,
+    BF16,
+    Q4_0,
+    Q4_1,
+    Q5_0,
+    Q8_0,
+    Q4_K,
+    Q5_K,
+    Q6_K,
+}
+
+impl GgmlType {
+    pub fn from_id(id: u32) -> Option<GgmlType> {
+        Some(match id {
+            0 => GgmlType::F32,
+            1 => GgmlType::F16,
+            2 => GgmlType::Q4_0,
+            3 => GgmlType::Q4_1,
+            6 => GgmlType::Q5_0,
+            8 => GgmlType::Q8_0,
+            12 => GgmlType::Q4_K,
+            13 => GgmlType::Q5_K,
+            14 => GgmlType::Q6_K,
+            30 => GgmlType::BF16,
+            _ => return None,
+        })
+    }
+
+    pub fn id(self) -> u32 {
+        match self {
+            GgmlType::F32 => 0,
+            GgmlType::F16 => 1,
+            GgmlType::Q4_0 => 2,
+            GgmlType::Q4_1 => 3,
+            GgmlType::Q5_0 => 6,
+            GgmlType::Q8_0 => 8,
+            GgmlType::Q4_K => 12,
+            GgmlType::Q5_K => 13,
+            GgmlType::Q6_K => 14,
+            GgmlType::BF16 => 30,
+        }
+    }
+
+    /// Elements per block.
+    pub fn block_size(self) -> usize {
+        match self {
+            GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => 1,
+            GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q5_0 | GgmlType::Q8_0 => QK,
+            GgmlType::Q4_K | GgmlType::Q5_K | GgmlType::Q6_K => QK_K,
+        }
+    }
+
+    /// Bytes per block.
+    pub fn block_bytes(self) -> usize {
+        match self {
+            GgmlType::F32 => 4,
+            GgmlType::F16 | GgmlType::BF16 => 2,
+            GgmlType::Q4_0 => q4_0::BLOCK_BYTES,
+            GgmlType::Q4_1 => q4_1::BLOCK_BYTES,
+            GgmlType::Q5_0 => q5_0::BLOCK_BYTES,
+            GgmlType::Q8_0 => q8_0::BLOCK_BYTES,
+            GgmlType::Q4_K => q4_k::BLOCK_BYTES,
+            GgmlType::Q5_K => q5_k::BLOCK_BYTES,
+            GgmlType::Q6_K => q6_k::BLOCK_BYTES,
+        }
+    }
+
+    /// Bytes taken by `n` elements (`n` a multiple of the block size).
+    pub fn row_bytes(self, n: usize) -> usize {
+        n / self.block_size() * self.block_bytes()
+    }
+
+    /// Whether [`vec_dot`] supports this type (else matmuls dequantize rows to f32).
+    pub fn has_q8_kernel(self) -> bool {
+        !matches!(self, GgmlType::F32 | GgmlType::F16 | GgmlType::BF16)
+    }
+}
+
+/// An activation block: 32 values as `d * qs[i]`, with `s = d * sum(qs)`.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C)]
+pub struct BlockQ8 {
+    pub d: f32,
+    pub s: f32,
+    pub qs: [i8; QK],
+}
+
+/// Quantizes activations (length a multiple of 32) to 8-bit blocks, as llama.cpp does for its
+/// integer dot products (scale = max|x| / 127, stored at f16 precision).
+pub fn quantize_q8(x: &[f32], out: &mut Vec<BlockQ8>) {
+    out.clear();
+    out.reserve(x.len() / QK);
+    for chunk in x.chunks_exact(QK) {
+        let amax = chunk.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let id = if d > 0.0 { 1.0 / d } else { 0.0 };
+        let mut b = BlockQ8 {
+            d: f16::round_f16(d),
+            ..Default::default()
+        };
+        let mut sum = 0i32;
+        for (q, &v) in b.qs.iter_mut().zip(chunk) {
+            let r = (v * id).round() as i32;
+            *q = r.clamp(-127, 127) as i8;
+            sum += *q as i32;
+        }
+        b.s = b.d * sum as f32;
+        out.push(b);
+    }
+}
+
+/// Dequantizes `n` elements of type `t` from `data` into `out`.
+pub fn dequantize(t: GgmlType, data: &[u8], out: &mut [f32]) {
+    let n = out.len();
+    let data = &data[..t.row_bytes(n)];
+    match t {
+        GgmlType::F32 => {
+            for (o, c) in out.iter_mut().zip(data.chunks_exact(4)) {
+                *o = f32::from_le_bytes(c.try_into().unwrap());
+            }
+        }
+        GgmlType::F16 => {
+            for (o, c) in out.iter_mut().zip(data.chunks_exact(2)) {
+                *o = f16::to_f32(u16::from_le_bytes([c[0], c[1]]));
+            }
+        }
+        GgmlType::BF16 => {
+            for (o, c) in out.iter_mut().zip(data.chunks_exact(2)) {
+                *o = f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16);
+            }
+        }
+        _ => {
+            let bs = t.block_size();
+            let bb = t.block_bytes();
+            for (o, b) in out.chunks_exact_mut(bs).zip(data.chunks_exact(bb)) {
+                match t {
+                    GgmlType::Q4_0 => q4_0::dequantize_block(b, o),
+                    GgmlType::Q4_1 => q4_1::dequantize_block(b, o),
+                    GgmlType::Q5_0 => q5_0::dequantize_block(b, o),
+                    GgmlType::Q8_0 => q8_0::dequantize_block(b, o),
+                    GgmlType::Q4_K => q4_k::dequantize_block(b, o),
+                    GgmlType::Q5_K => q5_k::dequantize_block(b, o),
+                    GgmlType::Q6_K => q6_k::dequantize_block(b, o),
+                    _ => unreachable!(),
+                }
+            }
+        }
+    }
+}
+
+/// Encodes f32 values as type `t` (reference quantizers; used to write test models).
+pub fn quantize(t: GgmlType, x: &[f32]) -> Vec<u8> {
+    assert_eq!(x.len() % t.block_size(), 0, "length not a multiple of the block size");
+    let mut out = Vec::with_capacity(t.row_bytes(x.len()));
+    match t {
+        GgmlType::F32 => x.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        GgmlType::F16 => x
+            .iter()
+            .for_each(|v| out.extend_from_slice(&f16::from_f32(*v).to_le_bytes())),
+        GgmlType::BF16 => x
+            .iter()
+            .for_each(|v| out.extend_from_slice(&((v.to_bits() >> 16) as u16).to_le_bytes())),
+        _ => {
+            for c in x.chunks_exact(t.block_size()) {
+                match t {
+                    GgmlType::Q4_0 => q4_0::quantize_block(c, &mut out),
+                    GgmlType::Q4_1 => q4_1::quantize_block(c, &mut out),
+                    GgmlType::Q5_0 => q5_0::quantize_block(c, &mut out),
+                    GgmlType::Q8_0 => q8_0::quantize_block(c, &mut out),
+                    GgmlType::Q4_K => q4_k::quantize_block(c, &mut out),
+                    GgmlType::Q5_K => q5_k::quantize_block(c, &mut out),
+                    GgmlType::Q6_K => q6_k::quantize_block(c, &mut out),
+                    _ => unreachable!(),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A dot-product kernel: weight row bytes (n elements) against quantized activations.
+pub type DotFn = fn(w: &[u8], x: &[BlockQ8]) -> f32;
+
+/// The scalar kernel for `t` (None for the float types).
+pub fn dot_scalar(t: GgmlType) -> Option<DotFn> {
+    Some(match t {
+        GgmlType::Q4_0 => q4_0::vec_dot_scalar,
+        GgmlType::Q4_1 => q4_1::vec_dot_scalar,
+        GgmlType::Q5_0 => q5_0::vec_dot_scalar,
+        GgmlType::Q8_0 => q8_0::vec_dot_scalar,
+        GgmlType::Q4_K => q4_k::vec_dot_scalar,
+        GgmlType::Q5_K => q5_k::vec_dot_scalar,
+        GgmlType::Q6_K => q6_k::vec_dot_scalar,
+        _ => return None,
+    })
+}
+
+/// Whether the AVX2 kernels can run here (checked at run time; `EVALGAP_NO_SIMD=1` disables them).
+pub fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *AVAILABLE.get_or_init(|| {
+            std::env::var_os("EVALGAP_NO_SIMD").is_none()
+                && is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("fma")
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The AVX2 kernel for `t`, if this CPU has AVX2+FMA and the format has one.
+pub fn dot_simd(t: GgmlType) -> Option<DotFn> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !simd_available() {
+            return None;
+        }
+        Some(match t {
+            GgmlType::Q4_0 => q4_0::vec_dot_avx2,
+            GgmlType::Q4_1 => q4_1::vec_dot_avx2,
+            GgmlType::Q5_0 => q5_0::vec_dot_avx2,
+            GgmlType::Q8_0 => q8_0::vec_dot_avx2,
+            GgmlType::Q4_K => q4_k::vec_dot_avx2,
+            GgmlType::Q6_K => q6_k::vec_dot_avx2,
+            _ => return None,
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = t;
+        None
+    }
+}
+
+/// The fastest kernel for `t` on this machine.
+pub fn dot_kernel(t: GgmlType) -> Option<DotFn> {
+    dot_simd(t).or_else(|| dot_scalar(t))
+}
+
+/// Reads a little-endian f16 at `b[i..i+2]` as f32.
+#[inline(always)]
+pub(crate) fn read_f16(b: &[u8], i: usize) -> f32 {
+    f16::to_f32(u16::from_le_bytes([b[i], b[i + 1]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2654435761).wrapping_add(12345);
+        (0..n)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                let u = (s % 20000) as f32 / 10000.0 - 1.0;
+                u * (1.0 + (i % 7) as f32 * 0.3)
+            })
+            .collect()
+    }
+
+    const ALL: [GgmlType; 9] = [
+        GgmlType::F16,
+        GgmlType::BF16,
+        GgmlType::Q4_0,
+        GgmlType::Q4_1,
+        GgmlType::Q5_0,
+        GgmlType::Q8_0,
+        GgmlType::Q4_K,
+        GgmlType::Q5_K,
+        GgmlType::Q6_K,
+    ];
+
+    #[test]
+    fn roundtrip_error_matches_bit_width() {
+        let x = sample(1024, 1);
+        for t in ALL {
+            let q = quantize(t, &x);
+            assert_eq!(q.len(), t.row_bytes(x.len()));
+            let mut y = vec![0f32; x.len()];
+            dequantize(t, &q, &mut y);
+            let rms = (x.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum::<f32>() / x.len() as f32)
+                .sqrt();
+            let bound = match t {
+                GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q4_K => 0.15,
+                GgmlType::Q5_0 | GgmlType::Q5_K => 0.08,
+                GgmlType::Q6_K => 0.04,
+                GgmlType::Q8_0 => 0.01,
+                _ => 0.01,
+            };
+            assert!(rms < bound, "{t:?}: rms error {rms}");
+        }
+    }
+
+    #[test]
+    fn scalar_dot_matches_dequantized_dot() {
+        let n = 512;
+        let w = sample(n, 2);
+        let x = sample(n, 3);
+        let mut xq = Vec::new();
+        quantize_q8(&x, &mut xq);
+        let mut xd = vec![0f32; n];
+        for (b, o) in xq.iter().zip(xd.chunks_exact_mut(QK)) {
+            for (v, q) in o.iter_mut().zip(b.qs) {
+                *v = b.d * q as f32;
+            }
+        }
+        for t in ALL {
+            let Some(f) = dot_scalar(t) else { continue };
+            let q = quantize(t, &w);
+            let mut wd = vec![0f32; n];
+            dequantize(t, &q, &mut wd);
+            let want: f32 = wd.iter().zip(&xd).map(|(a, b)| a * b).sum();
+            let got = f(&q, &xq);
+            assert!((got - want).abs() < 1e-3 * (1.0 + want.abs()), "{t:?}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn simd_kernels_match_scalar() {
+        if !simd_available() {
+            eprintln!("no AVX2 here: SIMD kernels not tested");
+            return;
+        }
+        for seed in 0..5 {
+            let n = 256 * 3;
+            let w = sample(n, 10 + seed);
+            let x = sample(n, 20 + seed);
+            let mut xq = Vec::new();
+            quantize_q8(&x, &mut xq);
+            for t in ALL {
+                let (Some(s), Some(v)) = (dot_scalar(t), dot_simd(t)) else {
+                    continue;
+                };
+                let q = quantize(t, &w);
+                let a = s(&q, &xq);
+                let b = v(&q, &xq);
+                assert!((a - b).abs() <= 1e-4 * (1.0 + a.abs()), "{t:?}: scalar {a} simd {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn q8_activation_quantization() {
+        let x: Vec<f32> = (0..64).map(|i| i as f32 - 32.0).collect();
+        let mut q = Vec::new();
+        quantize_q8(&x, &mut q);
+        assert_eq!(q.len(), 2);
+        assert_eq!(q[0].qs[0], -127);
+        let sum: i32 = q[1].qs.iter().map(|&v| v as i32).sum();
+        assert!((q[1].s - q[1].d * sum as f32).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,70 @@
+//! Q4_1: blocks of 32 weights, `d` and `m` (f16) then 16 bytes of nibbles; weight = nibble * d + m.
+//! Element i < 16 is the low nibble of byte i, element i + 16 its high nibble.
+
+use super::{read_f16, BlockQ8, QK};
+
+pub const BLOCK_BYTES: usize = 4 + QK / 2;
+
+pub fn dequantize_block(b: &[u8], out: &mut [f32]) {
+    let d = read_f16(b, 0);
+    let m = read_f16(b, 2);
+    let qs = &b[4..20];
+    for i in 0..16 {
+        out[i] = (qs[i] & 0x0f) as f32 * d + m;
+        out[i + 16] = (qs[i] >> 4) as f32 * d + m;
+    }
+}
+
+pub fn quantize_block(x: &[f32], out: &mut Vec<u8>) {
+    let min = x.iter().copied().fold(f32::INFINITY, f32::min);
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let d = (max - min) / 15.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    out.extend_from_slice(&super::f16::from_f32(d).to_le_bytes());
+    out.extend_from_slice(&super::f16::from_f32(min).to_le_bytes());
+    for i in 0..16 {
+        let q = |v: f32| (((v - min) * id + 0.5) as i32).clamp(0, 15) as u8;
+        out.push(q(x[i]) | (q(x[i + 16]) << 4));
+    }
+}
+
+pub fn vec_dot_scalar(w: &[u8], x: &[BlockQ8]) -> f32 {
+    let mut sum = 0f32;
+    for (b, a) in w.chunks_exact(BLOCK_BYTES).zip(x) {
+        let d = read_f16(b, 0);
+        let m = read_f16(b, 2);
+        let mut isum = 0i32;
+        for i in 0..16 {
+            isum += (b[4 + i] & 0x0f) as i32 * a.qs[i] as i32;
+            isum += (b[4 + i] >> 4) as i32 * a.qs[i + 16] as i32;
+        }
+        sum += d * a.d * isum as f32 + m * a.s;
+    }
+    sum
+}
+
+#[cfg(target_arch = "x86_64")]
+pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+    assert!(w.len() >= x.len() * BLOCK_BYTES);
+    // SAFETY: only handed out by `dot_simd` after AVX2/FMA detection; bounds checked above.
+    unsafe { avx2(w, x) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = _mm256_setzero_ps();
+    let mut mins = 0f32;
+    for (i, a) in x.iter().enumerate() {
+        let off = i * BLOCK_BYTES;
+        let d = read_f16(w, off);
+        let m = read_f16(w, off + 2);
+        let q = unpack_nibbles(w.as_ptr().add(off + 4));
+        let p = dot_u8_i8(q, load_q8(&a.qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), _mm256_cvtepi32_ps(p), acc);
+        mins += m * a.s;
+    }
+    hsum(acc) + mins
+}

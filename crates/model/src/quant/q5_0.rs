@@ -1,0 +1,84 @@
+//! Q5_0: blocks of 32 weights, `d` (f16), 4 bytes `qh` of fifth bits, 16 bytes of nibbles;
+//! weight = ((nibble | fifth bit << 4) - 16) * d. Bit i of `qh` belongs to element i.
+
+use super::{read_f16, BlockQ8, QK};
+
+pub const BLOCK_BYTES: usize = 2 + 4 + QK / 2;
+
+#[inline]
+fn values(b: &[u8]) -> [i32; QK] {
+    let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
+    let qs = &b[6..22];
+    let mut v = [0i32; QK];
+    for i in 0..16 {
+        let h0 = ((qh >> i) & 1) << 4;
+        let h1 = ((qh >> (i + 16)) & 1) << 4;
+        v[i] = ((qs[i] & 0x0f) as u32 | h0) as i32 - 16;
+        v[i + 16] = ((qs[i] >> 4) as u32 | h1) as i32 - 16;
+    }
+    v
+}
+
+pub fn dequantize_block(b: &[u8], out: &mut [f32]) {
+    let d = read_f16(b, 0);
+    for (o, q) in out.iter_mut().zip(values(b)) {
+        *o = q as f32 * d;
+    }
+}
+
+pub fn quantize_block(x: &[f32], out: &mut Vec<u8>) {
+    let max = x.iter().fold(0f32, |m, &v| if v.abs() > m.abs() { v } else { m });
+    let d = max / -16.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    out.extend_from_slice(&super::f16::from_f32(d).to_le_bytes());
+    let q: Vec<u32> = x
+        .iter()
+        .map(|&v| ((v * id + 16.5) as i32).clamp(0, 31) as u32)
+        .collect();
+    let mut qh = 0u32;
+    for (i, &v) in q.iter().enumerate() {
+        qh |= (v >> 4) << i;
+    }
+    out.extend_from_slice(&qh.to_le_bytes());
+    for i in 0..16 {
+        out.push((q[i] & 0x0f) as u8 | (((q[i + 16] & 0x0f) as u8) << 4));
+    }
+}
+
+pub fn vec_dot_scalar(w: &[u8], x: &[BlockQ8]) -> f32 {
+    let mut sum = 0f32;
+    for (b, a) in w.chunks_exact(BLOCK_BYTES).zip(x) {
+        let d = read_f16(b, 0);
+        let v = values(b);
+        let isum: i32 = v.iter().zip(a.qs).map(|(&q, y)| q * y as i32).sum();
+        sum += d * a.d * isum as f32;
+    }
+    sum
+}
+
+#[cfg(target_arch = "x86_64")]
+pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+    assert!(w.len() >= x.len() * BLOCK_BYTES);
+    // SAFETY: only handed out by `dot_simd` after AVX2/FMA detection; bounds checked above.
+    unsafe { avx2(w, x) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = _mm256_setzero_ps();
+    let sixteen = _mm256_set1_epi8(16);
+    for (i, a) in x.iter().enumerate() {
+        let off = i * BLOCK_BYTES;
+        let d = read_f16(w, off);
+        let qh = u32::from_le_bytes([w[off + 2], w[off + 3], w[off + 4], w[off + 5]]);
+        let lo = unpack_nibbles(w.as_ptr().add(off + 6));
+        let hi = _mm256_and_si256(bits_to_bytes(qh), sixteen);
+        let q = _mm256_sub_epi8(_mm256_or_si256(lo, hi), sixteen);
+        let p = dot_i8_i8(q, load_q8(&a.qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), _mm256_cvtepi32_ps(p), acc);
+    }
+    hsum(acc)
+}

@@ -1,0 +1,143 @@
+//! Q6_K: super-blocks of 256 weights in 16 groups of 16, each with a signed 8-bit scale.
+//! Layout: 128 bytes `ql` (low 4 bits), 64 bytes `qh` (high 2 bits), 16 scales (i8), `d` (f16).
+//! In half h (128 weights), with ql = ql[64h..], qh = qh[32h..], for l in 0..32:
+//! weight l + 32t has low bits from ql[l] (t = 0, 2: low/high nibble) or ql[l + 32] (t = 1, 3)
+//! and high bits (qh[l] >> 2t) & 3; weight = d * scale[8h + 2t + l/16] * (q - 32).
+
+use super::{read_f16, BlockQ8, QK_K};
+
+pub const BLOCK_BYTES: usize = QK_K / 2 + QK_K / 4 + QK_K / 16 + 2;
+
+#[inline]
+fn value(b: &[u8], h: usize, t: usize, l: usize) -> i32 {
+    let ql = &b[64 * h..];
+    let qh = b[128 + 32 * h + l];
+    let low = match t {
+        0 => ql[l] & 0x0f,
+        1 => ql[l + 32] & 0x0f,
+        2 => ql[l] >> 4,
+        _ => ql[l + 32] >> 4,
+    };
+    ((low | (((qh >> (2 * t)) & 3) << 4)) as i32) - 32
+}
+
+pub fn dequantize_block(b: &[u8], out: &mut [f32]) {
+    let d = read_f16(b, 208);
+    for h in 0..2 {
+        for t in 0..4 {
+            for l in 0..32 {
+                let sc = b[192 + 8 * h + 2 * t + l / 16] as i8 as f32;
+                out[128 * h + 32 * t + l] = d * sc * value(b, h, t, l) as f32;
+            }
+        }
+    }
+}
+
+pub fn quantize_block(x: &[f32], out: &mut Vec<u8>) {
+    let mut gscale = [0f32; 16];
+    for (g, s) in gscale.iter_mut().enumerate() {
+        let amax = x[16 * g..16 * g + 16].iter().fold(0f32, |m, v| m.max(v.abs()));
+        *s = amax / 31.0;
+    }
+    let maxs = gscale.iter().copied().fold(0f32, f32::max);
+    let d = super::f16::round_f16(maxs / 127.0);
+    let sc: Vec<i8> = gscale
+        .iter()
+        .map(|&s| if d > 0.0 { (s / d).round().clamp(-128.0, 127.0) as i8 } else { 0 })
+        .collect();
+    let mut q = [0u8; QK_K];
+    for i in 0..QK_K {
+        let s = d * sc[i / 16] as f32;
+        let v = if s != 0.0 { (x[i] / s).round().clamp(-32.0, 31.0) as i32 } else { 0 };
+        q[i] = (v + 32) as u8;
+    }
+    let mut ql = [0u8; 128];
+    let mut qh = [0u8; 64];
+    for h in 0..2 {
+        for l in 0..32 {
+            let v = |t: usize| q[128 * h + 32 * t + l];
+            ql[64 * h + l] = (v(0) & 0x0f) | ((v(2) & 0x0f) << 4);
+            ql[64 * h + l + 32] = (v(1) & 0x0f) | ((v(3) & 0x0f) << 4);
+            qh[32 * h + l] = (v(0) >> 4) | ((v(1) >> 4) << 2) | ((v(2) >> 4) << 4) | ((v(3) >> 4) << 6);
+        }
+    }
+    out.extend_from_slice(&ql);
+    out.extend_from_slice(&qh);
+    out.extend(sc.iter().map(|&s| s as u8));
+    out.extend_from_slice(&super::f16::from_f32(d).to_le_bytes());
+}
+
+pub fn vec_dot_scalar(w: &[u8], x: &[BlockQ8]) -> f32 {
+    let mut sum = 0f32;
+    for (b, a) in w.chunks_exact(BLOCK_BYTES).zip(x.chunks_exact(8)) {
+        let d = read_f16(b, 208);
+        for h in 0..2 {
+            for t in 0..4 {
+                let blk = &a[4 * h + t];
+                let mut s0 = 0i32;
+                let mut s1 = 0i32;
+                for l in 0..16 {
+                    s0 += value(b, h, t, l) * blk.qs[l] as i32;
+                    s1 += value(b, h, t, l + 16) * blk.qs[l + 16] as i32;
+                }
+                let sc0 = b[192 + 8 * h + 2 * t] as i8 as i32;
+                let sc1 = b[192 + 8 * h + 2 * t + 1] as i8 as i32;
+                sum += d * blk.d * (sc0 * s0 + sc1 * s1) as f32;
+            }
+        }
+    }
+    sum
+}
+
+#[cfg(target_arch = "x86_64")]
+pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+    assert!(w.len() * 8 >= x.len() * BLOCK_BYTES && x.len() % 8 == 0);
+    // SAFETY: only handed out by `dot_simd` after AVX2/FMA detection; bounds checked above.
+    unsafe { avx2(w, x) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = _mm256_setzero_ps();
+    let m4 = _mm256_set1_epi8(0x0f);
+    let m2 = _mm256_set1_epi8(3);
+    let m32 = _mm256_set1_epi8(32);
+    for (bi, a) in x.chunks_exact(8).enumerate() {
+        let b = &w[bi * BLOCK_BYTES..(bi + 1) * BLOCK_BYTES];
+        let d = read_f16(b, 208);
+        for h in 0..2 {
+            let p = b.as_ptr();
+            let ql0 = _mm256_loadu_si256(p.add(64 * h) as *const __m256i);
+            let ql1 = _mm256_loadu_si256(p.add(64 * h + 32) as *const __m256i);
+            let qh = _mm256_loadu_si256(p.add(128 + 32 * h) as *const __m256i);
+            let lows = [
+                _mm256_and_si256(ql0, m4),
+                _mm256_and_si256(ql1, m4),
+                _mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                _mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+            ];
+            let highs = [
+                _mm256_and_si256(qh, m2),
+                _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2),
+                _mm256_and_si256(_mm256_srli_epi16(qh, 4), m2),
+                _mm256_and_si256(_mm256_srli_epi16(qh, 6), m2),
+            ];
+            for t in 0..4 {
+                let q = _mm256_or_si256(lows[t], _mm256_slli_epi16(highs[t], 4));
+                let q = _mm256_sub_epi8(q, m32);
+                let blk = &a[4 * h + t];
+                let y = load_q8(&blk.qs);
+                let prod = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q));
+                let sc0 = b[192 + 8 * h + 2 * t] as i8 as i16;
+                let sc1 = b[192 + 8 * h + 2 * t + 1] as i8 as i16;
+                let scales = _mm256_set_m128i(_mm_set1_epi16(sc1), _mm_set1_epi16(sc0));
+                let s = _mm256_madd_epi16(prod, scales);
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * blk.d), _mm256_cvtepi32_ps(s), acc);
+            }
+        }
+    }
+    hsum(acc)
+}

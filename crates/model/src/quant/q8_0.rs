@@ -1,0 +1,59 @@
+//! Q8_0: blocks of 32 weights, `d` (f16) then 32 signed bytes; weight = q * d.
+
+use super::{read_f16, BlockQ8, QK};
+
+pub const BLOCK_BYTES: usize = 2 + QK;
+
+pub fn dequantize_block(b: &[u8], out: &mut [f32]) {
+    let d = read_f16(b, 0);
+    for (o, &q) in out.iter_mut().zip(&b[2..2 + QK]) {
+        *o = q as i8 as f32 * d;
+    }
+}
+
+pub fn quantize_block(x: &[f32], out: &mut Vec<u8>) {
+    let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let d = amax / 127.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    out.extend_from_slice(&super::f16::from_f32(d).to_le_bytes());
+    for &v in x {
+        out.push(((v * id).round() as i32).clamp(-127, 127) as i8 as u8);
+    }
+}
+
+pub fn vec_dot_scalar(w: &[u8], x: &[BlockQ8]) -> f32 {
+    let mut sum = 0f32;
+    for (b, a) in w.chunks_exact(BLOCK_BYTES).zip(x) {
+        let d = read_f16(b, 0);
+        let isum: i32 = b[2..2 + QK]
+            .iter()
+            .zip(a.qs)
+            .map(|(&q, y)| q as i8 as i32 * y as i32)
+            .sum();
+        sum += d * a.d * isum as f32;
+    }
+    sum
+}
+
+#[cfg(target_arch = "x86_64")]
+pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+    assert!(w.len() >= x.len() * BLOCK_BYTES);
+    // SAFETY: only handed out by `dot_simd` after AVX2/FMA detection; bounds checked above.
+    unsafe { avx2(w, x) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = _mm256_setzero_ps();
+    for (i, a) in x.iter().enumerate() {
+        let off = i * BLOCK_BYTES;
+        let d = read_f16(w, off);
+        let q = _mm256_loadu_si256(w.as_ptr().add(off + 2) as *const __m256i);
+        let p = dot_i8_i8(q, load_q8(&a.qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), _mm256_cvtepi32_ps(p), acc);
+    }
+    hsum(acc)
+}
