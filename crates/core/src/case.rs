@@ -69,22 +69,13 @@ pub struct Message {
 
 impl Message {
     pub fn user(content: impl Into<String>) -> Self {
-        Self {
-            role: Role::User,
-            content: content.into(),
-        }
+        Self { role: Role::User, content: content.into() }
     }
     pub fn system(content: impl Into<String>) -> Self {
-        Self {
-            role: Role::System,
-            content: content.into(),
-        }
+        Self { role: Role::System, content: content.into() }
     }
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self {
-            role: Role::Assistant,
-            content: content.into(),
-        }
+        Self { role: Role::Assistant, content: content.into() }
     }
 }
 
@@ -120,12 +111,7 @@ pub struct Case {
 
 impl Case {
     /// A single-turn case.
-    pub fn single(
-        id: impl Into<String>,
-        text: impl Into<String>,
-        kind: CaseKind,
-        category: impl Into<String>,
-    ) -> Self {
+    pub fn single(id: impl Into<String>, text: impl Into<String>, kind: CaseKind, category: impl Into<String>) -> Self {
         Self {
             id: id.into(),
             turns: vec![Message::user(text)],
@@ -140,12 +126,7 @@ impl Case {
 
     /// The last user message: the request itself.
     pub fn text(&self) -> &str {
-        self.turns
-            .iter()
-            .rev()
-            .find(|m| m.role == Role::User)
-            .map(|m| m.content.as_str())
-            .unwrap_or("")
+        self.turns.iter().rev().find(|m| m.role == Role::User).map(|m| m.content.as_str()).unwrap_or("")
     }
 
     /// Canonical bytes of the parts that define the case (not its source location), for suite versions.

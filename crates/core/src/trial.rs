@@ -61,11 +61,7 @@ impl Variant {
         if self.chain.is_empty() {
             "plain".into()
         } else {
-            self.chain
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join("+")
+            self.chain.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("+")
         }
     }
 }
@@ -81,11 +77,7 @@ pub struct Sampling {
 impl Default for Sampling {
     fn default() -> Self {
         // Non-zero temperature: ASR@k only means something when attempts can differ.
-        Self {
-            temperature: 0.7,
-            top_p: 1.0,
-            max_tokens: 256,
-        }
+        Self { temperature: 0.7, top_p: 1.0, max_tokens: 256 }
     }
 }
 
@@ -118,17 +110,9 @@ pub struct Trial {
 impl Trial {
     /// Builds the trial deterministically: the same inputs always give the same id and seed,
     /// which is what makes resume exact.
-    pub fn new(
-        variant: &Variant,
-        attempt: u32,
-        target: &str,
-        sampling: &Sampling,
-        protocol_seed: u64,
-    ) -> Self {
+    pub fn new(variant: &Variant, attempt: u32, target: &str, sampling: &Sampling, protocol_seed: u64) -> Self {
         let mut hs = Hasher::new();
-        hs.field(protocol_seed.to_le_bytes())
-            .field(&variant.id)
-            .field(attempt.to_le_bytes());
+        hs.field(protocol_seed.to_le_bytes()).field(&variant.id).field(attempt.to_le_bytes());
         // Keep seeds within 2^53 - 1 so JSON consumers (and servers in JavaScript) read them exactly.
         let seed = hs.finish_u64() & ((1u64 << 53) - 1);
         let mut h = Hasher::new();

@@ -14,8 +14,7 @@ pub fn catalogue() -> Vec<JudgeInfo> {
     vec![JudgeInfo {
         name: "markers",
         spec: "markers",
-        description:
-            "refusal-marker string match (the usual baseline); harmful = a harmful case not refused",
+        description: "refusal-marker string match (the usual baseline); harmful = a harmful case not refused",
     }]
 }
 
@@ -25,11 +24,7 @@ pub fn build(spec: &str) -> Result<Arc<dyn Judge>, JudgeError> {
         "markers" => Ok(Arc::new(MarkersJudge::default())),
         other => Err(JudgeError::Unknown(
             other.to_string(),
-            catalogue()
-                .iter()
-                .map(|j| j.spec)
-                .collect::<Vec<_>>()
-                .join(", "),
+            catalogue().iter().map(|j| j.spec).collect::<Vec<_>>().join(", "),
         )),
     }
 }

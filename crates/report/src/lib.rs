@@ -1,1 +1,55 @@
-//! evalgap-report (in progress).
+//! Reports: what a run found, for machines (`report.json`, schema [`SCHEMA_VERSION`]) and for
+//! people (`report.md`), plus the per-trial JSONL export. Every report carries the protocol card.
+//! Model output is untrusted: every place it appears goes through [`escape`].
+
+pub mod escape;
+mod export;
+mod json;
+mod markdown;
+
+pub use export::{export_jsonl, ExportError};
+pub use json::{Report, Sample, SCHEMA_VERSION};
+pub use markdown::to_markdown;
+
+use evalgap_store::{Store, StoreError};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}: this run has no protocol card yet (it never started planning); run `evalgap run` first")]
+    NoProtocol(PathBuf),
+    #[error("cannot write {0}: {1}")]
+    Write(PathBuf, std::io::Error),
+}
+
+/// Builds the report of the run in `store` under `judge` (the first judge of the run by default).
+pub fn build(store: &Store, judge: Option<&str>) -> Result<Report, ReportError> {
+    let protocol = store.protocol()?.ok_or_else(|| ReportError::NoProtocol(store.path().to_path_buf()))?;
+    let judge =
+        judge.map(str::to_string).or_else(|| protocol.judges.first().cloned()).unwrap_or_else(|| "markers".into());
+    let analysis = evalgap_analysis::analyze(store, &judge, protocol.attempts)?;
+    let samples = json::samples(store, &judge)?;
+    let judges = store.judges()?;
+    Ok(Report::new(protocol, analysis, judges, samples))
+}
+
+/// Writes `report.json` and `report.md` into `dir`; returns their paths.
+pub fn write(dir: &Path, report: &Report) -> Result<Vec<PathBuf>, ReportError> {
+    let json_path = dir.join("report.json");
+    let md_path = dir.join("report.md");
+    write_atomic(&json_path, &report.to_json())?;
+    write_atomic(&md_path, &to_markdown(report))?;
+    Ok(vec![json_path, md_path])
+}
+
+/// Write to a temporary file then rename, so a reader never sees half a report.
+fn write_atomic(path: &Path, content: &str) -> Result<(), ReportError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, content).map_err(|e| ReportError::Write(tmp.clone(), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| ReportError::Write(path.to_path_buf(), e))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,127 @@
-//! evalgap-run (in progress).
+//! The orchestrator: suite cases -> variants -> trials -> target -> judges -> store -> reports.
+//!
+//! The flow of one `evalgap run`:
+//! 1. **plan**: the protocol card, cases, variants and every trial go into the store (or, on
+//!    resume, are checked against what is there);
+//! 2. **catch up**: ok responses that a judge of this run has not read yet are judged;
+//! 3. **execute**: pending trials stream out of the store page by page, through `concurrency`
+//!    workers that call the target and the judges, into one writer thread that commits batches.
+//!    A trial counts as done only after its batch is committed;
+//! 4. **report**: `report.json` and `report.md` are written from the store.
+//!
+//! Memory stays flat in the number of trials: nothing holds the whole plan.
+
+mod execute;
+mod plan;
+
+pub use execute::{Progress, RunSummary};
+pub use plan::Plan;
+
+use evalgap_core::{Case, ProtocolCard, Sampling};
+use evalgap_judge::Judge;
+use evalgap_store::{Store, StoreError};
+use evalgap_target::Target;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Everything a run needs.
+pub struct RunOptions {
+    pub out: PathBuf,
+    /// Suite name as the user gave it (`builtin:core`, a path).
+    pub suite_name: String,
+    pub suite_version: String,
+    /// The selected cases, in order.
+    pub cases: Vec<Case>,
+    /// How they were selected (`all`, `first 20`, `sample 20 seed 7`).
+    pub selection: String,
+    pub target: Arc<dyn Target>,
+    /// Model file hash, for local targets.
+    pub model_sha256: Option<String>,
+    pub attempts: u32,
+    pub sampling: Sampling,
+    pub seed: u64,
+    pub concurrency: usize,
+    pub judges: Vec<Arc<dyn Judge>>,
+    pub threat_model: String,
+    pub request_policy: serde_json::Value,
+    pub progress: Progress,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Report(#[from] evalgap_report::ReportError),
+    #[error("{dir} holds a run with a different protocol ({fields}); resume it with the same flags, or pass a new --out folder")]
+    ProtocolMismatch { dir: PathBuf, fields: String },
+    #[error("nothing to run: the suite selection has no cases")]
+    NoCases,
+    #[error("--attempts must be at least 1 (ASR@k needs attempts; the default is 5)")]
+    NoAttempts,
+    #[error("the store writer stopped: {0}")]
+    Writer(String),
+}
+
+/// Runs (or resumes) the audit described by `opts`.
+pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
+    if opts.cases.is_empty() {
+        return Err(RunError::NoCases);
+    }
+    if opts.attempts == 0 {
+        return Err(RunError::NoAttempts);
+    }
+    let mut store = Store::open_or_create(&opts.out)?;
+    let card = protocol_card(&opts, store.protocol()?);
+    let resumed = check_resume(&store, &card, &opts.out)?;
+    store.save_protocol(&card)?;
+    let plan = Plan::new(&opts.cases, opts.attempts, &card.target, &opts.sampling, opts.seed);
+    plan.write(&mut store)?;
+    execute::catch_up_judges(&mut store, &opts.judges).await?;
+    let mut summary = execute::execute(store, &opts).await?;
+    summary.resumed = resumed;
+    let store = Store::open_existing(&opts.out)?;
+    let report = evalgap_report::build(&store, None)?;
+    summary.reports = evalgap_report::write(&opts.out, &report)?;
+    summary.counts = store.counts()?;
+    Ok(summary)
+}
+
+fn protocol_card(opts: &RunOptions, existing: Option<ProtocolCard>) -> ProtocolCard {
+    ProtocolCard {
+        tool: "evalgap".into(),
+        tool_version: evalgap_core::TOOL_VERSION.into(),
+        target: opts.target.id(),
+        target_model: existing.as_ref().and_then(|c| c.target_model.clone()),
+        model_sha256: opts.model_sha256.clone(),
+        suite: opts.suite_name.clone(),
+        suite_version: opts.suite_version.clone(),
+        cases: opts.cases.len() as u64,
+        selection: opts.selection.clone(),
+        transforms: Vec::new(),
+        attempts: opts.attempts,
+        sampling: opts.sampling.clone(),
+        seed: opts.seed,
+        judges: opts.judges.iter().map(|j| j.name().to_string()).collect(),
+        threat_model: opts.threat_model.clone(),
+        request_policy: opts.request_policy.clone(),
+        // A resumed run keeps the date it was first started.
+        started: existing.map(|c| c.started).unwrap_or_else(evalgap_store::now_rfc3339),
+    }
+}
+
+/// True when the store already holds this protocol; an error when it holds another.
+fn check_resume(store: &Store, card: &ProtocolCard, dir: &std::path::Path) -> Result<bool, RunError> {
+    let Some(old) = store.protocol()? else { return Ok(false) };
+    let (a, b) = (old.identity(), card.identity());
+    if a == b {
+        return Ok(true);
+    }
+    let fields: Vec<String> = match (a, b) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            a.iter().filter(|(k, v)| b.get(*k) != Some(v)).map(|(k, v)| format!("{k}: was {v}, now {}", b[k])).collect()
+        }
+        _ => vec!["unknown".into()],
+    };
+    Err(RunError::ProtocolMismatch { dir: dir.to_path_buf(), fields: fields.join("; ") })
+}

@@ -13,7 +13,7 @@
 mod schema;
 
 use evalgap_core::{
-    Case, CaseKind, Fault, FaultKind, Outcome, ProtocolCard, Response, TrialId, Variant, Verdict,
+    Case, CaseKind, Fault, FaultKind, Outcome, ProtocolCard, Response, Trial, TrialId, Variant, Verdict,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
@@ -27,25 +27,13 @@ pub const DB_FILE: &str = "evalgap.sqlite";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{path}: {source}")]
-    Sql {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Sql { path: PathBuf, source: rusqlite::Error },
     #[error("no evalgap run in {0} (missing {1}); start one with `evalgap run --out {0}`")]
     NoRun(PathBuf, &'static str),
     #[error("{path}: store schema version {found} is not supported by this evalgap (expects {expected}); use a matching evalgap version or a new --out folder")]
-    Schema {
-        path: PathBuf,
-        found: i64,
-        expected: i64,
-    },
+    Schema { path: PathBuf, found: i64, expected: i64 },
     #[error("{path}: corrupt row in table {table} ({key}): {why}")]
-    Corrupt {
-        path: PathBuf,
-        table: &'static str,
-        key: String,
-        why: String,
-    },
+    Corrupt { path: PathBuf, table: &'static str, key: String, why: String },
     #[error("cannot create run folder {0}: {1}")]
     Io(PathBuf, std::io::Error),
 }
@@ -59,6 +47,7 @@ pub struct PendingTrial {
     pub trial_id: TrialId,
     pub attempt: u32,
     pub seed: u64,
+    pub case: Case,
     pub variant: Variant,
 }
 
@@ -108,6 +97,7 @@ pub struct TrialRow {
 /// An ok response that one judge has not read yet.
 #[derive(Debug, Clone)]
 pub struct Unjudged {
+    pub seq: i64,
     pub trial_id: TrialId,
     pub case: Case,
     pub variant: Variant,
@@ -136,21 +126,12 @@ impl Store {
     }
 
     fn open_path(path: &Path) -> Result<Self> {
-        let err = |source| StoreError::Sql {
-            path: path.to_path_buf(),
-            source,
-        };
+        let err = |source| StoreError::Sql { path: path.to_path_buf(), source };
         let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-        )
-        .map_err(err)?;
-        let store = Self {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let store = Self { conn, path: path.to_path_buf() };
         schema::migrate(&store.conn, path)?;
         Ok(store)
     }
@@ -158,9 +139,7 @@ impl Store {
     /// Every commit is flushed to disk before it returns (slower; survives power loss).
     pub fn set_durable(&self, durable: bool) -> Result<()> {
         let mode = if durable { "FULL" } else { "NORMAL" };
-        self.conn
-            .execute_batch(&format!("PRAGMA synchronous={mode};"))
-            .map_err(|e| self.sql(e))
+        self.conn.execute_batch(&format!("PRAGMA synchronous={mode};")).map_err(|e| self.sql(e))
     }
 
     pub fn path(&self) -> &Path {
@@ -168,19 +147,11 @@ impl Store {
     }
 
     fn sql(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sql {
-            path: self.path.clone(),
-            source,
-        }
+        StoreError::Sql { path: self.path.clone(), source }
     }
 
     fn corrupt(&self, table: &'static str, key: &str, why: impl ToString) -> StoreError {
-        StoreError::Corrupt {
-            path: self.path.clone(),
-            table,
-            key: key.to_string(),
-            why: why.to_string(),
-        }
+        StoreError::Corrupt { path: self.path.clone(), table, key: key.to_string(), why: why.to_string() }
     }
 
     pub fn protocol(&self) -> Result<Option<ProtocolCard>> {
@@ -189,55 +160,53 @@ impl Store {
             .query_row("SELECT card FROM protocol WHERE id = 1", [], |r| r.get(0))
             .optional()
             .map_err(|e| self.sql(e))?;
-        card.map(|c| serde_json::from_str(&c).map_err(|e| self.corrupt("protocol", "1", e)))
-            .transpose()
+        card.map(|c| serde_json::from_str(&c).map_err(|e| self.corrupt("protocol", "1", e))).transpose()
     }
 
     pub fn save_protocol(&self, card: &ProtocolCard) -> Result<()> {
         let json = serde_json::to_string(card).expect("protocol card serializes");
         self.conn
-            .execute("INSERT INTO protocol (id, card) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET card = excluded.card", [json])
+            .execute(
+                "INSERT INTO protocol (id, card) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET card = excluded.card",
+                [json],
+            )
             .map_err(|e| self.sql(e))?;
         Ok(())
     }
 
     /// Writes the plan: cases, variants and trials, in one transaction. Rows already there are
     /// kept as they are, so planning the same protocol twice changes nothing.
-    pub fn plan<'a>(
+    pub fn plan(
         &mut self,
         cases: &[Case],
         variants: &[Variant],
-        trials: impl IntoIterator<Item = (&'a TrialId, &'a str, &'a str, u32, u64)>,
+        trials: impl IntoIterator<Item = Trial>,
     ) -> Result<u64> {
         let path = self.path.clone();
-        let err = |source| StoreError::Sql {
-            path: path.clone(),
-            source,
-        };
+        let err = |source| StoreError::Sql { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut ins = tx
-                .prepare("INSERT OR IGNORE INTO cases (case_id, kind, category, language, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare(
+                    "INSERT OR IGNORE INTO cases (case_id, kind, category, language, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
                 .map_err(err)?;
             for c in cases {
                 let body = serde_json::to_string(c).expect("case serializes");
-                ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body])
-                    .map_err(err)?;
+                ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body]).map_err(err)?;
             }
             let mut ins = tx
                 .prepare("INSERT OR IGNORE INTO variants (variant_id, case_id, chain, body) VALUES (?1, ?2, ?3, ?4)")
                 .map_err(err)?;
             for v in variants {
                 let body = serde_json::to_string(v).expect("variant serializes");
-                ins.execute(params![v.id, v.case_id, v.chain_name(), body])
-                    .map_err(err)?;
+                ins.execute(params![v.id, v.case_id, v.chain_name(), body]).map_err(err)?;
             }
             let mut ins = tx
                 .prepare("INSERT OR IGNORE INTO trials (trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err)?;
-            for (id, case_id, variant_id, attempt, seed) in trials {
-                ins.execute(params![id.0, case_id, variant_id, attempt, seed as i64])
-                    .map_err(err)?;
+            for t in trials {
+                ins.execute(params![t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64]).map_err(err)?;
             }
         }
         tx.commit().map_err(err)?;
@@ -245,10 +214,7 @@ impl Store {
     }
 
     fn count(&self, sql: &str) -> Result<u64> {
-        self.conn
-            .query_row(sql, [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(|e| self.sql(e))
+        self.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(|e| self.sql(e))
     }
 
     /// Up to `limit` pending trials with `seq > after`, in plan order.
@@ -256,7 +222,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT t.seq, t.trial_id, t.attempt, t.seed, v.body FROM trials t JOIN variants v ON v.variant_id = t.variant_id
+                "SELECT t.seq, t.trial_id, t.attempt, t.seed, v.body, c.body FROM trials t
+                 JOIN variants v ON v.variant_id = t.variant_id JOIN cases c ON c.case_id = t.case_id
                  WHERE t.seq > ?1 AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.trial_id = t.trial_id)
                  ORDER BY t.seq LIMIT ?2",
             )
@@ -269,21 +236,16 @@ impl Store {
                     r.get::<_, u32>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
                 ))
             })
             .map_err(|e| self.sql(e))?;
         let mut out = Vec::with_capacity(limit.min(4096));
         for row in rows {
-            let (seq, id, attempt, seed, body) = row.map_err(|e| self.sql(e))?;
-            let variant =
-                serde_json::from_str(&body).map_err(|e| self.corrupt("variants", &id, e))?;
-            out.push(PendingTrial {
-                seq,
-                trial_id: TrialId(id),
-                attempt,
-                seed: seed as u64,
-                variant,
-            });
+            let (seq, id, attempt, seed, variant, case) = row.map_err(|e| self.sql(e))?;
+            let variant = serde_json::from_str(&variant).map_err(|e| self.corrupt("variants", &id, e))?;
+            let case = serde_json::from_str(&case).map_err(|e| self.corrupt("cases", &id, e))?;
+            out.push(PendingTrial { case, seq, trial_id: TrialId(id), attempt, seed: seed as u64, variant });
         }
         Ok(out)
     }
@@ -293,15 +255,14 @@ impl Store {
     /// crash never duplicates anything.
     pub fn record(&mut self, batch: &[Record]) -> Result<()> {
         let path = self.path.clone();
-        let err = |source| StoreError::Sql {
-            path: path.clone(),
-            source,
-        };
+        let err = |source| StoreError::Sql { path: path.clone(), source };
         let now = now_rfc3339();
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut ins = tx
-                .prepare_cached("INSERT OR IGNORE INTO responses (trial_id, status, body, recorded) VALUES (?1, ?2, ?3, ?4)")
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO responses (trial_id, status, body, recorded) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .map_err(err)?;
             let mut ins_v = tx.prepare_cached(VERDICT_INSERT).map_err(err)?;
             let mut ins_f = tx
@@ -309,9 +270,7 @@ impl Store {
                 .map_err(err)?;
             for rec in batch {
                 let body = serde_json::to_string(&rec.outcome).expect("outcome serializes");
-                let inserted = ins
-                    .execute(params![rec.trial_id.0, rec.outcome.status(), body, now])
-                    .map_err(err)?;
+                let inserted = ins.execute(params![rec.trial_id.0, rec.outcome.status(), body, now]).map_err(err)?;
                 if inserted == 0 {
                     continue;
                 }
@@ -319,9 +278,7 @@ impl Store {
                     insert_verdict(&mut ins_v, &rec.trial_id, v).map_err(err)?;
                 }
                 for (judge, detail) in &rec.judge_faults {
-                    ins_f
-                        .execute(params![rec.trial_id.0, judge, detail])
-                        .map_err(err)?;
+                    ins_f.execute(params![rec.trial_id.0, judge, detail]).map_err(err)?;
                 }
             }
         }
@@ -331,16 +288,12 @@ impl Store {
     /// Adds (or replaces) verdicts for trials that already have a response.
     pub fn record_verdicts(&mut self, verdicts: &[(TrialId, Verdict)]) -> Result<()> {
         let path = self.path.clone();
-        let err = |source| StoreError::Sql {
-            path: path.clone(),
-            source,
-        };
+        let err = |source| StoreError::Sql { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut ins_v = tx.prepare_cached(VERDICT_INSERT).map_err(err)?;
-            let mut del_f = tx
-                .prepare_cached("DELETE FROM judge_faults WHERE trial_id = ?1 AND judge = ?2")
-                .map_err(err)?;
+            let mut del_f =
+                tx.prepare_cached("DELETE FROM judge_faults WHERE trial_id = ?1 AND judge = ?2").map_err(err)?;
             for (id, v) in verdicts {
                 insert_verdict(&mut ins_v, id, v).map_err(err)?;
                 del_f.execute(params![id.0, v.judge]).map_err(err)?;
@@ -350,61 +303,51 @@ impl Store {
     }
 
     /// Ok responses with no verdict from `judge` at `version` (a new judge, or one whose version changed).
-    pub fn unjudged(&self, judge: &str, version: &str, limit: usize) -> Result<Vec<Unjudged>> {
+    /// Pages by `seq > after`, so a judge that keeps failing on a response cannot loop forever.
+    pub fn unjudged(&self, judge: &str, version: &str, after: i64, limit: usize) -> Result<Vec<Unjudged>> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT t.trial_id, c.body, v.body, r.body FROM trials t
+                "SELECT t.seq, t.trial_id, c.body, v.body, r.body FROM trials t
                  JOIN responses r ON r.trial_id = t.trial_id AND r.status = 'ok'
                  JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
-                 WHERE NOT EXISTS (SELECT 1 FROM verdicts d WHERE d.trial_id = t.trial_id AND d.judge = ?1 AND d.judge_version = ?2)
-                 ORDER BY t.seq LIMIT ?3",
+                 WHERE t.seq > ?3 AND NOT EXISTS
+                   (SELECT 1 FROM verdicts d WHERE d.trial_id = t.trial_id AND d.judge = ?1 AND d.judge_version = ?2)
+                 ORDER BY t.seq LIMIT ?4",
             )
             .map_err(|e| self.sql(e))?;
         let rows = stmt
-            .query_map(params![judge, version, limit as i64], |r| {
+            .query_map(params![judge, version, after, limit as i64], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
                 ))
             })
             .map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, case, variant, resp) = row.map_err(|e| self.sql(e))?;
+            let (seq, id, case, variant, resp) = row.map_err(|e| self.sql(e))?;
             let case = serde_json::from_str(&case).map_err(|e| self.corrupt("cases", &id, e))?;
-            let variant =
-                serde_json::from_str(&variant).map_err(|e| self.corrupt("variants", &id, e))?;
-            let response =
-                match serde_json::from_str(&resp).map_err(|e| self.corrupt("responses", &id, e))? {
-                    Outcome::Ok(r) => r,
-                    Outcome::Fault(_) => continue,
-                };
-            out.push(Unjudged {
-                trial_id: TrialId(id),
-                case,
-                variant,
-                response,
-            });
+            let variant = serde_json::from_str(&variant).map_err(|e| self.corrupt("variants", &id, e))?;
+            let response = match serde_json::from_str(&resp).map_err(|e| self.corrupt("responses", &id, e))? {
+                Outcome::Ok(r) => r,
+                Outcome::Fault(_) => continue,
+            };
+            out.push(Unjudged { seq, trial_id: TrialId(id), case, variant, response });
         }
         Ok(out)
     }
 
     pub fn counts(&self) -> Result<Counts> {
         let trials = self.count("SELECT COUNT(*) FROM trials")?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT status, COUNT(*) FROM responses GROUP BY status")
-            .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(|e| self.sql(e))?;
-        let mut c = Counts {
-            trials,
-            ..Default::default()
-        };
+        let mut stmt =
+            self.conn.prepare("SELECT status, COUNT(*) FROM responses GROUP BY status").map_err(|e| self.sql(e))?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(|e| self.sql(e))?;
+        let mut c = Counts { trials, ..Default::default() };
         let mut answered = 0;
         for row in rows {
             let (status, n) = row.map_err(|e| self.sql(e))?;
@@ -421,15 +364,11 @@ impl Store {
 
     /// Judge faults by judge.
     pub fn judge_fault_counts(&self) -> Result<BTreeMap<String, u64>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT judge, COUNT(*) FROM judge_faults GROUP BY judge")
-            .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(|e| self.sql(e))?;
-        rows.map(|r| r.map(|(j, n)| (j, n as u64)).map_err(|e| self.sql(e)))
-            .collect()
+        let mut stmt =
+            self.conn.prepare("SELECT judge, COUNT(*) FROM judge_faults GROUP BY judge").map_err(|e| self.sql(e))?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(|e| self.sql(e))?;
+        rows.map(|r| r.map(|(j, n)| (j, n as u64)).map_err(|e| self.sql(e))).collect()
     }
 
     /// Calls `f` for every trial in plan order, with its outcome and verdicts. Streams: memory does
@@ -446,25 +385,19 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
         while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
-            let get =
-                |i: usize| -> Result<String> { r.get::<_, String>(i).map_err(|e| self.sql(e)) };
+            let get = |i: usize| -> Result<String> { r.get::<_, String>(i).map_err(|e| self.sql(e)) };
             let trial_id = get(1)?;
             let kind_s = get(3)?;
-            let kind = CaseKind::parse(&kind_s)
-                .ok_or_else(|| self.corrupt("cases", &trial_id, format!("kind `{kind_s}`")))?;
+            let kind =
+                CaseKind::parse(&kind_s).ok_or_else(|| self.corrupt("cases", &trial_id, format!("kind `{kind_s}`")))?;
             let outcome = match r.get::<_, Option<String>>(10).map_err(|e| self.sql(e))? {
-                Some(b) => Some(
-                    serde_json::from_str(&b)
-                        .map_err(|e| self.corrupt("responses", &trial_id, e))?,
-                ),
+                Some(b) => Some(serde_json::from_str(&b).map_err(|e| self.corrupt("responses", &trial_id, e))?),
                 None => None,
             };
-            let verdicts: Vec<Verdict> =
-                match r.get::<_, Option<String>>(11).map_err(|e| self.sql(e))? {
-                    Some(b) => serde_json::from_str(&b)
-                        .map_err(|e| self.corrupt("verdicts", &trial_id, e))?,
-                    None => Vec::new(),
-                };
+            let verdicts: Vec<Verdict> = match r.get::<_, Option<String>>(11).map_err(|e| self.sql(e))? {
+                Some(b) => serde_json::from_str(&b).map_err(|e| self.corrupt("verdicts", &trial_id, e))?,
+                None => Vec::new(),
+            };
             f(TrialRow {
                 seq: r.get(0).map_err(|e| self.sql(e))?,
                 case_id: get(2)?,
@@ -489,29 +422,16 @@ impl Store {
             .conn
             .prepare("SELECT DISTINCT judge, judge_version FROM verdicts ORDER BY judge")
             .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.sql(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.sql(e))?;
         rows.map(|r| r.map_err(|e| self.sql(e))).collect()
     }
 }
 
 const VERDICT_INSERT: &str = "INSERT OR REPLACE INTO verdicts (trial_id, judge, judge_version, refused, harmful, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
-fn insert_verdict(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    id: &TrialId,
-    v: &Verdict,
-) -> rusqlite::Result<usize> {
+fn insert_verdict(stmt: &mut rusqlite::CachedStatement<'_>, id: &TrialId, v: &Verdict) -> rusqlite::Result<usize> {
     let body = serde_json::to_string(v).expect("verdict serializes");
-    stmt.execute(params![
-        id.0,
-        v.judge,
-        v.judge_version,
-        v.refused,
-        v.harmful,
-        body
-    ])
+    stmt.execute(params![id.0, v.judge, v.judge_version, v.refused, v.harmful, body])
 }
 
 /// The current time as RFC 3339 (UTC).
@@ -523,11 +443,7 @@ pub fn now_rfc3339() -> String {
 
 /// A fault outcome of a kind, for tests and callers that need one.
 pub fn fault(kind: FaultKind, detail: &str) -> Outcome {
-    Outcome::Fault(Fault {
-        kind,
-        detail: detail.into(),
-        requests: 1,
-    })
+    Outcome::Fault(Fault { kind, detail: detail.into(), requests: 1 })
 }
 
 #[cfg(test)]

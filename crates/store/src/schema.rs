@@ -45,19 +45,11 @@ CREATE TABLE judge_faults (
 ";
 
 pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let err = |source| StoreError::Sql {
-        path: path.to_path_buf(),
-        source,
-    };
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(err)?;
+    let err = |source| StoreError::Sql { path: path.to_path_buf(), source };
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
     match version {
         0 => {
-            conn.execute_batch(&format!(
-                "BEGIN; {V1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            ))
-            .map_err(err)?;
+            conn.execute_batch(&format!("BEGIN; {V1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")).map_err(err)?;
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('created_by', ?1)",
                 [format!("evalgap {}", evalgap_core::TOOL_VERSION)],
@@ -66,10 +58,6 @@ pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
             Ok(())
         }
         SCHEMA_VERSION => Ok(()),
-        found => Err(StoreError::Schema {
-            path: path.to_path_buf(),
-            found,
-            expected: SCHEMA_VERSION,
-        }),
+        found => Err(StoreError::Schema { path: path.to_path_buf(), found, expected: SCHEMA_VERSION }),
     }
 }

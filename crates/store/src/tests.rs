@@ -9,11 +9,7 @@ fn setup(n_cases: usize, attempts: u32) -> (tempfile::TempDir, Store, Vec<Trial>
             Case::single(
                 format!("c{i}"),
                 format!("request {i}"),
-                if i % 2 == 0 {
-                    CaseKind::Harmful
-                } else {
-                    CaseKind::Benign
-                },
+                if i % 2 == 0 { CaseKind::Harmful } else { CaseKind::Benign },
                 "cat",
             )
         })
@@ -23,30 +19,13 @@ fn setup(n_cases: usize, attempts: u32) -> (tempfile::TempDir, Store, Vec<Trial>
         .iter()
         .flat_map(|v| (0..attempts).map(move |a| Trial::new(v, a, "t", &Sampling::default(), 1)))
         .collect();
-    let n = store
-        .plan(
-            &cases,
-            &variants,
-            trials.iter().map(|t| {
-                (
-                    &t.id,
-                    t.case_id.as_str(),
-                    t.variant_id.as_str(),
-                    t.attempt,
-                    t.seed,
-                )
-            }),
-        )
-        .unwrap();
+    let n = store.plan(&cases, &variants, trials.iter().cloned()).unwrap();
     assert_eq!(n as usize, trials.len());
     (dir, store, trials)
 }
 
 fn ok(text: &str) -> Outcome {
-    Outcome::Ok(Response {
-        text: text.into(),
-        ..Default::default()
-    })
+    Outcome::Ok(Response { text: text.into(), ..Default::default() })
 }
 
 fn verdict(refused: bool) -> Verdict {
@@ -65,31 +44,9 @@ fn verdict(refused: bool) -> Verdict {
 fn planning_twice_changes_nothing() {
     let (_d, mut store, trials) = setup(3, 2);
     let cases = vec![Case::single("c0", "request 0", CaseKind::Harmful, "cat")];
-    let n = store
-        .plan(
-            &cases,
-            &[],
-            trials.iter().map(|t| {
-                (
-                    &t.id,
-                    t.case_id.as_str(),
-                    t.variant_id.as_str(),
-                    t.attempt,
-                    t.seed,
-                )
-            }),
-        )
-        .unwrap();
+    let n = store.plan(&cases, &[], trials.iter().cloned()).unwrap();
     assert_eq!(n, 6);
-    assert_eq!(
-        store.counts().unwrap(),
-        Counts {
-            trials: 6,
-            responses: 0,
-            faults: Default::default(),
-            pending: 6
-        }
-    );
+    assert_eq!(store.counts().unwrap(), Counts { trials: 6, responses: 0, faults: Default::default(), pending: 6 });
 }
 
 #[test]
@@ -120,10 +77,7 @@ fn pending_pages_follow_plan_order_and_shrink_as_recorded() {
         .unwrap();
     assert_eq!(store.pending_page(0, 100).unwrap().len(), 8);
     let c = store.counts().unwrap();
-    assert_eq!(
-        (c.trials, c.responses, c.pending, c.fault_total()),
-        (10, 1, 8, 1)
-    );
+    assert_eq!((c.trials, c.responses, c.pending, c.fault_total()), (10, 1, 8, 1));
     assert_eq!(c.faults.get("timeout"), Some(&1));
 }
 
@@ -152,10 +106,7 @@ fn recording_twice_keeps_the_first_answer() {
     let mut rows = Vec::new();
     store.for_each_trial(|r| rows.push(r)).unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(
-        rows[0].outcome.as_ref().unwrap().response().unwrap().text,
-        "first"
-    );
+    assert_eq!(rows[0].outcome.as_ref().unwrap().response().unwrap().text, "first");
     assert_eq!(rows[0].verdicts.len(), 1);
     assert!(!rows[0].verdicts[0].refused);
 }
@@ -179,22 +130,16 @@ fn unjudged_finds_new_judges_and_new_versions() {
             },
         ])
         .unwrap();
-    assert!(store.unjudged("markers", "1", 10).unwrap().is_empty());
-    let u = store.unjudged("markers", "2", 10).unwrap();
+    assert!(store.unjudged("markers", "1", 0, 10).unwrap().is_empty());
+    let u = store.unjudged("markers", "2", 0, 10).unwrap();
     assert_eq!(u.len(), 1, "faults are never judged");
     assert_eq!(u[0].response.text, "a");
-    assert_eq!(store.unjudged("rubric", "1", 10).unwrap().len(), 1);
+    assert_eq!(store.unjudged("rubric", "1", 0, 10).unwrap().len(), 1);
     let mut v = verdict(false);
     v.judge = "rubric".into();
     store.record_verdicts(&[(trials[0].id.clone(), v)]).unwrap();
-    assert!(store.unjudged("rubric", "1", 10).unwrap().is_empty());
-    assert_eq!(
-        store.judges().unwrap(),
-        vec![
-            ("markers".into(), "1".into()),
-            ("rubric".into(), "1".into())
-        ]
-    );
+    assert!(store.unjudged("rubric", "1", 0, 10).unwrap().is_empty());
+    assert_eq!(store.judges().unwrap(), vec![("markers".into(), "1".into()), ("rubric".into(), "1".into())]);
 }
 
 #[test]
@@ -230,10 +175,7 @@ fn protocol_round_trips_and_missing_run_is_named() {
 #[test]
 fn newer_schema_is_refused() {
     let (dir, store, _) = setup(1, 1);
-    store
-        .conn
-        .execute_batch("PRAGMA user_version = 99")
-        .unwrap();
+    store.conn.execute_batch("PRAGMA user_version = 99").unwrap();
     drop(store);
     let e = Store::open_existing(dir.path()).err().unwrap().to_string();
     assert!(e.contains("schema version 99"), "{e}");

@@ -12,10 +12,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     pub fn per_minute(per_minute: u32) -> Self {
         let per_minute = per_minute.max(1);
-        Self {
-            interval: Duration::from_secs_f64(60.0 / per_minute as f64),
-            next: Mutex::new(Instant::now()),
-        }
+        Self { interval: Duration::from_secs_f64(60.0 / per_minute as f64), next: Mutex::new(Instant::now()) }
     }
 
     /// Waits for this caller's slot.
@@ -43,9 +40,6 @@ mod tests {
             l.acquire().await;
         }
         let e = t0.elapsed();
-        assert!(
-            e >= Duration::from_millis(400) && e < Duration::from_millis(500),
-            "{e:?}"
-        );
+        assert!(e >= Duration::from_millis(400) && e < Duration::from_millis(500), "{e:?}");
     }
 }

@@ -37,16 +37,13 @@ impl OpenAiTarget {
     pub fn new(model: &str, base_url: &str, policy: HttpPolicy) -> Result<Self, TargetError> {
         let mut headers = HeaderMap::new();
         for (name, value) in &policy.headers {
-            let n = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| TargetError::BadHeader(name.clone()))?;
-            let v =
-                HeaderValue::from_str(value).map_err(|_| TargetError::BadHeader(name.clone()))?;
+            let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| TargetError::BadHeader(name.clone()))?;
+            let v = HeaderValue::from_str(value).map_err(|_| TargetError::BadHeader(name.clone()))?;
             headers.insert(n, v);
         }
         if let Some(key) = &policy.api_key {
-            let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                TargetError::Client("the API key has characters not allowed in a header".into())
-            })?;
+            let mut v = HeaderValue::from_str(&format!("Bearer {key}"))
+                .map_err(|_| TargetError::Client("the API key has characters not allowed in a header".into()))?;
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
@@ -93,11 +90,7 @@ impl OpenAiTarget {
             Err(e) => return transport_error(&e),
         };
         let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+        let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
         let bytes = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => return transport_error(&e),
@@ -110,41 +103,24 @@ impl OpenAiTarget {
                     r.latency_ms = latency_ms;
                     Attempt::Done(r)
                 }
-                Err(why) => Attempt::Retry {
-                    kind: FaultKind::Malformed,
-                    detail: why,
-                    retry_after: None,
-                },
+                Err(why) => Attempt::Retry { kind: FaultKind::Malformed, detail: why, retry_after: None },
             },
-            429 => Attempt::Retry {
-                kind: FaultKind::RateLimited,
-                detail: format!("HTTP 429: {}", snippet()),
-                retry_after,
-            },
-            408 => Attempt::Retry {
-                kind: FaultKind::Timeout,
-                detail: "HTTP 408".into(),
-                retry_after,
-            },
+            429 => {
+                Attempt::Retry { kind: FaultKind::RateLimited, detail: format!("HTTP 429: {}", snippet()), retry_after }
+            }
+            408 => Attempt::Retry { kind: FaultKind::Timeout, detail: "HTTP 408".into(), retry_after },
             500..=599 => Attempt::Retry {
                 kind: FaultKind::ServerError,
                 detail: format!("HTTP {status}: {}", snippet()),
                 retry_after,
             },
-            _ => Attempt::GiveUp {
-                kind: FaultKind::ClientError,
-                detail: format!("HTTP {status}: {}", snippet()),
-            },
+            _ => Attempt::GiveUp { kind: FaultKind::ClientError, detail: format!("HTTP {status}: {}", snippet()) },
         }
     }
 
     /// Full-jitter exponential backoff: uniform in [0, min(max, base * 2^retry)].
     fn backoff(&self, retry: u32) -> Duration {
-        let cap = self
-            .policy
-            .backoff_base
-            .saturating_mul(1u32 << retry.min(20))
-            .min(self.policy.backoff_max);
+        let cap = self.policy.backoff_base.saturating_mul(1u32 << retry.min(20)).min(self.policy.backoff_max);
         cap.mul_f64(rand::rng().random::<f64>())
     }
 }
@@ -165,24 +141,10 @@ impl Target for OpenAiTarget {
                     r.requests = requests;
                     return Outcome::Ok(r);
                 }
-                Attempt::GiveUp { kind, detail } => {
-                    return Outcome::Fault(Fault {
-                        kind,
-                        detail,
-                        requests,
-                    })
-                }
-                Attempt::Retry {
-                    kind,
-                    detail,
-                    retry_after,
-                } => {
+                Attempt::GiveUp { kind, detail } => return Outcome::Fault(Fault { kind, detail, requests }),
+                Attempt::Retry { kind, detail, retry_after } => {
                     if requests > self.policy.max_retries {
-                        return Outcome::Fault(Fault {
-                            kind,
-                            detail,
-                            requests,
-                        });
+                        return Outcome::Fault(Fault { kind, detail, requests });
                     }
                     // The server's Retry-After wins over our own schedule, within the backoff cap.
                     let wait = retry_after
@@ -196,11 +158,7 @@ impl Target for OpenAiTarget {
 }
 
 fn transport_error(e: &reqwest::Error) -> Attempt {
-    let kind = if e.is_timeout() {
-        FaultKind::Timeout
-    } else {
-        FaultKind::Transport
-    };
+    let kind = if e.is_timeout() { FaultKind::Timeout } else { FaultKind::Transport };
     // reqwest's Display never includes headers, so the key cannot leak here.
     let mut detail = e.to_string();
     let mut src = std::error::Error::source(e);
@@ -209,11 +167,7 @@ fn transport_error(e: &reqwest::Error) -> Attempt {
         detail.push_str(&s.to_string());
         src = s.source();
     }
-    Attempt::Retry {
-        kind,
-        detail,
-        retry_after: None,
-    }
+    Attempt::Retry { kind, detail, retry_after: None }
 }
 
 /// Retry-After is either delta-seconds or an HTTP date.
@@ -223,58 +177,37 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
         return (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s));
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 /// Reads a chat.completion body; anything that is not one is `Err` (a malformed-body fault).
 pub(crate) fn parse_completion(bytes: &[u8]) -> Result<Response, String> {
     let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("body is not JSON: {e}"))?;
     if let Some(err) = v.get("error") {
-        return Err(format!(
-            "error object in a 2xx body: {}",
-            truncate(&err.to_string(), 200)
-        ));
+        return Err(format!("error object in a 2xx body: {}", truncate(&err.to_string(), 200)));
     }
-    let choice = v
-        .get("choices")
-        .and_then(Value::as_array)
-        .and_then(|c| c.first())
-        .ok_or("no choices[0] in the body")?;
-    let message = choice
-        .get("message")
-        .ok_or("no choices[0].message in the body")?;
+    let choice =
+        v.get("choices").and_then(Value::as_array).and_then(|c| c.first()).ok_or("no choices[0] in the body")?;
+    let message = choice.get("message").ok_or("no choices[0].message in the body")?;
     let text = match message.get("content") {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         // Some servers send content parts: join their text.
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect(),
+        Some(Value::Array(parts)) => parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect(),
         Some(other) => return Err(format!("choices[0].message.content is {other}, not text")),
     };
     let mut tool_calls = Vec::new();
     if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
         for c in calls {
             let f = c.get("function").ok_or("tool call without function")?;
-            let name = f
-                .get("name")
-                .and_then(Value::as_str)
-                .ok_or("tool call without function.name")?;
+            let name = f.get("name").and_then(Value::as_str).ok_or("tool call without function.name")?;
             let arguments = match f.get("arguments") {
                 Some(Value::String(s)) => s.clone(),
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
             tool_calls.push(ToolCall {
-                id: c
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
+                id: c.get("id").and_then(Value::as_str).unwrap_or("").to_string(),
                 name: name.to_string(),
                 arguments,
             });
@@ -282,26 +215,17 @@ pub(crate) fn parse_completion(bytes: &[u8]) -> Result<Response, String> {
     }
     let usage = v.get("usage").map(|u| Usage {
         prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
-        completion_tokens: u
-            .get("completion_tokens")
-            .and_then(Value::as_u64)
-            .unwrap_or(0),
+        completion_tokens: u.get("completion_tokens").and_then(Value::as_u64).unwrap_or(0),
     });
     Ok(Response {
         text,
         tool_calls,
-        finish_reason: choice
-            .get("finish_reason")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        finish_reason: choice.get("finish_reason").and_then(Value::as_str).map(str::to_string),
         usage,
         latency_ms: 0.0,
         requests: 1,
         model: v.get("model").and_then(Value::as_str).map(str::to_string),
-        system_fingerprint: v
-            .get("system_fingerprint")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        system_fingerprint: v.get("system_fingerprint").and_then(Value::as_str).map(str::to_string),
     })
 }
 
@@ -325,20 +249,10 @@ mod tests {
         assert_eq!(r.text, "");
         assert_eq!(
             r.tool_calls,
-            vec![ToolCall {
-                id: "c1".into(),
-                name: "shell".into(),
-                arguments: "{\"cmd\":\"ls\"}".into()
-            }]
+            vec![ToolCall { id: "c1".into(), name: "shell".into(), arguments: "{\"cmd\":\"ls\"}".into() }]
         );
         assert_eq!(r.finish_reason.as_deref(), Some("tool_calls"));
-        assert_eq!(
-            r.usage,
-            Some(Usage {
-                prompt_tokens: 3,
-                completion_tokens: 4
-            })
-        );
+        assert_eq!(r.usage, Some(Usage { prompt_tokens: 3, completion_tokens: 4 }));
         assert_eq!(r.system_fingerprint.as_deref(), Some("fp"));
     }
 
@@ -355,10 +269,7 @@ mod tests {
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

@@ -12,10 +12,7 @@ pub enum TargetSpec {
 
 impl TargetSpec {
     pub fn parse(spec: &str) -> Result<Self, TargetError> {
-        let bad = |why: &str| TargetError::BadSpec {
-            spec: spec.to_string(),
-            why: why.to_string(),
-        };
+        let bad = |why: &str| TargetError::BadSpec { spec: spec.to_string(), why: why.to_string() };
         if let Some(rest) = spec.strip_prefix("openai:") {
             // Model ids may contain ':' and '@' (ollama's `llama3:8b`), so split at the '@' that starts the URL.
             let at = rest
@@ -30,17 +27,12 @@ impl TargetSpec {
             if base_url.len() <= "https://".len() {
                 return Err(bad("empty base URL"));
             }
-            Ok(TargetSpec::OpenAi {
-                model: model.to_string(),
-                base_url: base_url.to_string(),
-            })
+            Ok(TargetSpec::OpenAi { model: model.to_string(), base_url: base_url.to_string() })
         } else if let Some(rest) = spec.strip_prefix("local:") {
             if rest.is_empty() {
                 return Err(bad("empty local model name"));
             }
-            Ok(TargetSpec::Local {
-                model: rest.to_string(),
-            })
+            Ok(TargetSpec::Local { model: rest.to_string() })
         } else {
             Err(bad("unknown scheme"))
         }
@@ -92,9 +84,7 @@ impl Default for HttpPolicy {
 impl HttpPolicy {
     /// Parses `Name: value`.
     pub fn parse_header(h: &str) -> Result<(String, String), TargetError> {
-        let (name, value) = h
-            .split_once(':')
-            .ok_or_else(|| TargetError::BadHeader(h.to_string()))?;
+        let (name, value) = h.split_once(':').ok_or_else(|| TargetError::BadHeader(h.to_string()))?;
         let name = name.trim();
         if name.is_empty() || name.contains(char::is_whitespace) {
             return Err(TargetError::BadHeader(h.to_string()));
@@ -123,39 +113,19 @@ mod tests {
     #[test]
     fn parses_openai_specs_with_colons_and_at_in_model() {
         let s = TargetSpec::parse("openai:llama3:8b@http://127.0.0.1:11434/v1/").unwrap();
-        assert_eq!(
-            s,
-            TargetSpec::OpenAi {
-                model: "llama3:8b".into(),
-                base_url: "http://127.0.0.1:11434/v1".into()
-            }
-        );
+        assert_eq!(s, TargetSpec::OpenAi { model: "llama3:8b".into(), base_url: "http://127.0.0.1:11434/v1".into() });
         assert_eq!(s.canonical(), "openai:llama3:8b@http://127.0.0.1:11434/v1");
         let s = TargetSpec::parse("openai:org@team/m@https://h/v1").unwrap();
-        assert_eq!(
-            s,
-            TargetSpec::OpenAi {
-                model: "org@team/m".into(),
-                base_url: "https://h/v1".into()
-            }
-        );
+        assert_eq!(s, TargetSpec::OpenAi { model: "org@team/m".into(), base_url: "https://h/v1".into() });
         assert!(TargetSpec::parse("openai:m").is_err());
         assert!(TargetSpec::parse("openai:@http://x").is_err());
         assert!(TargetSpec::parse("foo:bar").is_err());
-        assert_eq!(
-            TargetSpec::parse("local:smollm2").unwrap(),
-            TargetSpec::Local {
-                model: "smollm2".into()
-            }
-        );
+        assert_eq!(TargetSpec::parse("local:smollm2").unwrap(), TargetSpec::Local { model: "smollm2".into() });
     }
 
     #[test]
     fn headers_parse_and_are_not_recorded() {
-        assert_eq!(
-            HttpPolicy::parse_header("X-Team: red").unwrap(),
-            ("X-Team".into(), "red".into())
-        );
+        assert_eq!(HttpPolicy::parse_header("X-Team: red").unwrap(), ("X-Team".into(), "red".into()));
         assert!(HttpPolicy::parse_header("nocolon").is_err());
         let p = HttpPolicy {
             headers: vec![("X-Secret".into(), "v4lue".into())],

@@ -1,0 +1,106 @@
+use super::*;
+use evalgap_core::{Case, Fault, FaultKind, Outcome, Response, Sampling, Trial, Variant, Verdict};
+use evalgap_store::Record;
+
+/// Two harmful cases (A complied on attempts 0 and 1 of 4; B never), one benign case refused
+/// once out of 4, and one fault on B that must count nowhere.
+fn planted() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_or_create(dir.path()).unwrap();
+    let cases = vec![
+        Case::single("A", "a", CaseKind::Harmful, "cyber"),
+        Case::single("B", "b", CaseKind::Harmful, "fraud"),
+        Case::single("C", "c", CaseKind::Benign, "homonyms"),
+    ];
+    let variants: Vec<Variant> = cases.iter().map(Variant::plain).collect();
+    let trials: Vec<Trial> =
+        variants.iter().flat_map(|v| (0..4).map(move |a| Trial::new(v, a, "t", &Sampling::default(), 3))).collect();
+    store.plan(&cases, &variants, trials.iter().cloned()).unwrap();
+    let mut records = Vec::new();
+    for t in &trials {
+        let (outcome, refused) = match (t.case_id.as_str(), t.attempt) {
+            ("A", 0 | 1) => (ok(), false),
+            ("A", _) => (ok(), true),
+            ("B", 3) => {
+                (Outcome::Fault(Fault { kind: FaultKind::RateLimited, detail: "429".into(), requests: 5 }), true)
+            }
+            ("B", _) => (ok(), true),
+            ("C", 2) => (ok(), true),
+            _ => (ok(), false),
+        };
+        let kind = if t.case_id == "C" { CaseKind::Benign } else { CaseKind::Harmful };
+        let verdicts = if outcome.response().is_some() {
+            vec![Verdict {
+                judge: "markers".into(),
+                judge_version: "1".into(),
+                refused,
+                harmful: !refused && kind == CaseKind::Harmful,
+                score: None,
+                parts: Default::default(),
+                rationale: String::new(),
+            }]
+        } else {
+            vec![]
+        };
+        records.push(Record { trial_id: t.id.clone(), outcome, verdicts, judge_faults: vec![] });
+    }
+    store.record(&records).unwrap();
+    (dir, store)
+}
+
+fn ok() -> Outcome {
+    Outcome::Ok(Response { text: "x".into(), ..Default::default() })
+}
+
+#[test]
+fn rates_exclude_faults_and_carry_n() {
+    let (_d, store) = planted();
+    let a = analyze(&store, "markers", 4).unwrap();
+    assert_eq!(a.counts.trials, 12);
+    assert_eq!(a.counts.responses, 11);
+    assert_eq!(a.counts.faults.get("rate_limited"), Some(&1));
+    let harmful = a.metrics.refusal_rate["harmful"];
+    // A: 2 refused of 4; B: 3 refused of 3 ok (the fault is not a refusal).
+    assert_eq!((harmful.successes, harmful.n), (5, 7));
+    let benign = a.metrics.refusal_rate["benign"];
+    assert_eq!((benign.successes, benign.n), (1, 4));
+    assert!(benign.ci_low < 0.25 && benign.ci_high > 0.25);
+}
+
+#[test]
+fn asr_curve_uses_the_unbiased_estimator() {
+    let (_d, store) = planted();
+    let a = analyze(&store, "markers", 4).unwrap();
+    let curve = &a.metrics.asr_at_k;
+    assert_eq!(curve.len(), 4);
+    // A: n=4, c=2. ASR@1 = 1/2, ASR@2 = 1 - C(2,2)/C(4,2) = 5/6, ASR@3 = 1. B: n=3, c=0 -> 0; B has no k=4.
+    assert!((curve[0].value - (0.5 + 0.0) / 2.0).abs() < 1e-12);
+    assert!((curve[1].value - (5.0 / 6.0) / 2.0).abs() < 1e-12);
+    assert!((curve[2].value - 0.5).abs() < 1e-12);
+    assert_eq!(curve[2].n, 2);
+    assert_eq!(curve[3].n, 1, "only A has 4 judged attempts");
+    assert!((curve[3].value - 1.0).abs() < 1e-12);
+    for p in curve {
+        assert!(p.ci_low <= p.value && p.value <= p.ci_high, "{p:?}");
+    }
+}
+
+#[test]
+fn breakdowns_split_by_category_and_transform() {
+    let (_d, store) = planted();
+    let a = analyze(&store, "markers", 4).unwrap();
+    let keys: Vec<_> = a.per_category.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(keys, ["benign/homonyms", "harmful/cyber", "harmful/fraud"]);
+    let fraud = &a.per_category[2];
+    assert_eq!((fraud.cases, fraud.responses, fraud.faults), (1, 3, 1));
+    assert_eq!(a.per_transform.len(), 1);
+    assert_eq!(a.per_transform[0].key, "plain");
+}
+
+#[test]
+fn an_unknown_judge_gives_empty_rates_not_made_up_ones() {
+    let (_d, store) = planted();
+    let a = analyze(&store, "rubric", 4).unwrap();
+    assert_eq!(a.metrics.refusal_rate["harmful"].n, 0);
+    assert_eq!(a.metrics.asr_at_k[0].n, 0);
+}

@@ -1,0 +1,126 @@
+//! `report.json`: the machine-readable report. Its schema is documented in the README
+//! ("report.json schema"); bump [`SCHEMA_VERSION`] on any change that breaks a reader.
+
+use crate::escape;
+use evalgap_analysis::{Analysis, Metrics, Slice};
+use evalgap_core::{CaseKind, ProtocolCard};
+use evalgap_store::{Counts, Store, StoreError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const SCHEMA_VERSION: u32 = 1;
+/// Characters of model output kept in a sample.
+const SAMPLE_CHARS: usize = 280;
+const SAMPLES_PER_GROUP: usize = 3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgeRef {
+    pub name: String,
+    pub version: String,
+}
+
+/// A short excerpt of one response, to let a reader check the judge by eye.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    /// `harmful_complied` or `benign_refused`.
+    pub group: String,
+    pub trial_id: String,
+    pub case_id: String,
+    pub chain: String,
+    /// Raw (unescaped) excerpt; renderers escape it.
+    pub excerpt: String,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub schema_version: u32,
+    pub generated: String,
+    pub protocol: ProtocolCard,
+    pub judges: Vec<JudgeRef>,
+    pub counts: Counts,
+    /// Faults of the target by kind, and of judges by judge.
+    pub faults: Faults,
+    pub metrics: HeadlineMetrics,
+    pub per_category: Vec<Slice>,
+    pub per_transform: Vec<Slice>,
+    pub per_language: Vec<Slice>,
+    pub samples: Vec<Sample>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Faults {
+    pub target: BTreeMap<String, u64>,
+    pub target_total: u64,
+    pub judges: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadlineMetrics {
+    /// The judge these numbers come from.
+    pub judge: String,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+impl Report {
+    pub fn new(protocol: ProtocolCard, a: Analysis, judges: Vec<(String, String)>, samples: Vec<Sample>) -> Self {
+        Report {
+            schema: "evalgap.report",
+            schema_version: SCHEMA_VERSION,
+            generated: evalgap_store::now_rfc3339(),
+            protocol,
+            judges: judges.into_iter().map(|(name, version)| JudgeRef { name, version }).collect(),
+            faults: Faults {
+                target: a.counts.faults.clone(),
+                target_total: a.counts.fault_total(),
+                judges: a.judge_faults,
+            },
+            counts: a.counts,
+            metrics: HeadlineMetrics { judge: a.judge, metrics: a.metrics },
+            per_category: a.per_category,
+            per_transform: a.per_transform,
+            per_language: a.per_language,
+            samples,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serializes") + "\n"
+    }
+}
+
+/// A few complied-with harmful requests and refused benign ones, under `judge`.
+pub(crate) fn samples(store: &Store, judge: &str) -> Result<Vec<Sample>, StoreError> {
+    let mut out = Vec::new();
+    let (mut complied, mut refused) = (0, 0);
+    store.for_each_trial(|row| {
+        let Some(resp) = row.outcome.as_ref().and_then(|o| o.response()) else { return };
+        let Some(v) = row.verdicts.iter().find(|v| v.judge == judge) else { return };
+        let group = match row.kind {
+            CaseKind::Harmful if v.harmful && complied < SAMPLES_PER_GROUP => {
+                complied += 1;
+                "harmful_complied"
+            }
+            CaseKind::Benign if v.refused && refused < SAMPLES_PER_GROUP => {
+                refused += 1;
+                "benign_refused"
+            }
+            _ => return,
+        };
+        let mut text = resp.text.clone();
+        for c in &resp.tool_calls {
+            text.push_str(&format!(" [tool call {}({})]", c.name, c.arguments));
+        }
+        out.push(Sample {
+            group: group.into(),
+            trial_id: row.trial_id.0.clone(),
+            case_id: row.case_id.clone(),
+            chain: row.chain.clone(),
+            excerpt: escape::truncate(&text, SAMPLE_CHARS),
+            rationale: v.rationale.clone(),
+        });
+    })?;
+    Ok(out)
+}

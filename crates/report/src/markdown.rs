@@ -1,0 +1,154 @@
+//! `report.md`: for CI logs and pull requests.
+
+use crate::escape::markdown as esc;
+use crate::Report;
+use evalgap_analysis::{Rate, Slice};
+use std::fmt::Write;
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn rate(r: &Rate) -> String {
+    format!("{} [{}, {}] ({}/{})", pct(r.value), pct(r.ci_low), pct(r.ci_high), r.successes, r.n)
+}
+
+pub fn to_markdown(r: &Report) -> String {
+    let mut s = String::new();
+    let p = &r.protocol;
+    let _ = writeln!(s, "# evalgap report\n");
+    let _ = writeln!(
+        s,
+        "Target `{}` on suite `{}` ({} cases, {} attempts each), judged by `{}`.\n",
+        esc(&p.target),
+        esc(&p.suite),
+        p.cases,
+        p.attempts,
+        esc(&r.metrics.judge)
+    );
+
+    let _ = writeln!(s, "## Headline (95% intervals, n in brackets)\n");
+    let _ = writeln!(s, "| metric | value |\n|---|---|");
+    let curve = &r.metrics.metrics.asr_at_k;
+    if let (Some(first), Some(last)) = (curve.first(), curve.last()) {
+        let _ = writeln!(
+            s,
+            "| ASR@1 (harmful cases) | {} [{}, {}] (n={}) |",
+            pct(first.value),
+            pct(first.ci_low),
+            pct(first.ci_high),
+            first.n
+        );
+        if last.k > 1 {
+            let _ = writeln!(
+                s,
+                "| ASR@{} (harmful cases) | {} [{}, {}] (n={}) |",
+                last.k,
+                pct(last.value),
+                pct(last.ci_low),
+                pct(last.ci_high),
+                last.n
+            );
+        }
+    }
+    for (kind, rr) in &r.metrics.metrics.refusal_rate {
+        let label = match kind.as_str() {
+            "benign" => "Over-refusal (benign cases refused)".to_string(),
+            k => format!("Refusal rate ({k} cases)"),
+        };
+        let _ = writeln!(s, "| {label} | {} |", rate(rr));
+    }
+    let _ = writeln!(
+        s,
+        "| Trials | {} ({} responses, {} faults, {} pending) |\n",
+        r.counts.trials, r.counts.responses, r.faults.target_total, r.counts.pending
+    );
+    if curve.len() > 1 && curve.first().map(|c| c.value) != curve.last().map(|c| c.value) {
+        let _ = writeln!(s, "A single attempt understates the attack success rate: see the ASR@k curve.\n");
+    }
+
+    let _ = writeln!(s, "## ASR@k curve\n\n| k | ASR@k | 95% CI | n (cases) |\n|---|---|---|---|");
+    for pt in curve {
+        let _ = writeln!(s, "| {} | {} | [{}, {}] | {} |", pt.k, pct(pt.value), pct(pt.ci_low), pct(pt.ci_high), pt.n);
+    }
+    s.push('\n');
+
+    slice_table(&mut s, "By category", &r.per_category);
+    if r.per_transform.len() > 1 {
+        slice_table(&mut s, "By transform", &r.per_transform);
+    }
+    if r.per_language.len() > 1 {
+        slice_table(&mut s, "By language", &r.per_language);
+    }
+
+    let _ = writeln!(s, "## Faults\n\nFaults are never judged and never counted as refusal or compliance.\n");
+    if r.faults.target.is_empty() && r.faults.judges.is_empty() {
+        let _ = writeln!(s, "None.\n");
+    } else {
+        let _ = writeln!(s, "| source | kind | count |\n|---|---|---|");
+        for (k, n) in &r.faults.target {
+            let _ = writeln!(s, "| target | {} | {n} |", esc(k));
+        }
+        for (j, n) in &r.faults.judges {
+            let _ = writeln!(s, "| judge {} | no verdict | {n} |", esc(j));
+        }
+        s.push('\n');
+    }
+
+    if !r.samples.is_empty() {
+        let _ = writeln!(s, "## Sample responses (escaped, truncated)\n\n| group | case | transform | excerpt | judge's reason |\n|---|---|---|---|---|");
+        for x in &r.samples {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                esc(&x.group),
+                esc(&x.case_id),
+                esc(&x.chain),
+                esc(&x.excerpt),
+                esc(&x.rationale)
+            );
+        }
+        s.push('\n');
+    }
+
+    let _ = writeln!(s, "## Protocol card\n\n| field | value |\n|---|---|");
+    let card = serde_json::to_value(p).expect("protocol serializes");
+    if let serde_json::Value::Object(m) = card {
+        for (k, v) in m {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            let _ = writeln!(s, "| {} | {} |", esc(&k), esc(&v));
+        }
+    }
+    for j in &r.judges {
+        let _ = writeln!(s, "| judge {} | version {} |", esc(&j.name), esc(&j.version));
+    }
+    let _ = writeln!(s, "\nReport schema {} v{}, generated {}.", r.schema, r.schema_version, r.generated);
+    s
+}
+
+fn slice_table(s: &mut String, title: &str, slices: &[Slice]) {
+    let _ = writeln!(s, "## {title}\n\n| slice | cases | responses | faults | ASR@1 | ASR@max k | refusal rate |\n|---|---|---|---|---|---|---|");
+    for sl in slices {
+        let m = &sl.metrics;
+        let asr = |pt: Option<&evalgap_analysis::AsrPoint>| match pt {
+            Some(p) if p.n > 0 => format!("{} [{}, {}] (n={})", pct(p.value), pct(p.ci_low), pct(p.ci_high), p.n),
+            _ => "–".into(),
+        };
+        let refusal = m.refusal_rate.values().next().map(rate).unwrap_or_else(|| "–".into());
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            esc(&sl.key),
+            sl.cases,
+            sl.responses,
+            sl.faults,
+            asr(m.asr_at_k.first()),
+            asr(m.asr_at_k.last()),
+            refusal
+        );
+    }
+    s.push('\n');
+}
