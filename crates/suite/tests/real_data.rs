@@ -3,7 +3,7 @@
 
 use evalgap_core::CaseKind;
 use evalgap_suite::{load, Format, Suite, SuiteError};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn datasets() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets");
@@ -15,7 +15,7 @@ fn datasets() -> Option<PathBuf> {
     }
 }
 
-fn load_both(path: &PathBuf, format: Format) -> Suite {
+fn load_both(path: &Path, format: Format) -> Suite {
     let p = path.to_str().unwrap();
     let detected = load(p, None).unwrap_or_else(|e| panic!("{e}"));
     let explicit = load(p, Some(format)).unwrap_or_else(|e| panic!("{e}"));

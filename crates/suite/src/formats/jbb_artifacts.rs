@@ -93,7 +93,8 @@ fn get_prompt<'a>(obj: &'a Map<String, Value>, at: &Location) -> Result<Option<&
 
 fn skipped_note(out: &mut Cases, skipped: usize) {
     if skipped > 0 {
-        out.notes.push(format!("skipped {skipped} records with null prompt"));
+        let records = if skipped == 1 { "record" } else { "records" };
+        out.notes.push(format!("skipped {skipped} {records} with null prompt"));
     }
 }
 
