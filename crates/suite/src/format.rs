@@ -120,11 +120,9 @@ pub(crate) fn detect(file: &str, text: &str) -> Result<Format, SuiteError> {
         return Ok(Format::Native);
     }
     if first.trim_start().starts_with(['{', '[']) {
-        if ext != "json" {
-            if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(first) {
-                if m.contains_key("id") && (m.contains_key("text") || m.contains_key("turns")) {
-                    return Ok(Format::Native);
-                }
+        if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(first) {
+            if m.contains_key("id") && (m.contains_key("text") || m.contains_key("turns")) {
+                return Ok(Format::Native);
             }
         }
         return match serde_json::from_str::<serde_json::Value>(text) {
@@ -140,9 +138,10 @@ pub(crate) fn detect(file: &str, text: &str) -> Result<Format, SuiteError> {
                 }
             }
             Ok(_) => Err(unknown(first_line, "a JSON document whose top level is not an object".into())),
-            Err(e) if ext == "json" => {
-                Err(SuiteError::Json { at: Location::new(file, e.line() as u64), message: e.to_string() })
-            }
+            Err(e) if ext == "json" => Err(SuiteError::Json {
+                at: Location::new(file, e.line() as u64),
+                message: crate::formats::native::json_message(&e),
+            }),
             Err(_) => Err(unknown(
                 first_line,
                 "the first line is JSON but not a native case (keys `id` and `text` or `turns`)".into(),

@@ -18,8 +18,8 @@
 //! | `strongreject` | `strongreject_dataset.csv` | harmful; id `strongreject-{row}` (0-based) |
 //! | `multijail` | `MultiJail.csv` | harmful, one per row and language; id `multijail-{id}-{lang}`, meta `group` = row id |
 //!
-//! Each reader's module documents its fields and meta keys; `Source.file` is the path as given and
-//! `Source.line` the line the record starts on.
+//! `FORMAT.md` (beside this crate's manifest) gives each format's fields, ids and meta keys.
+//! `Source.file` is the path as given and `Source.line` the line the record starts on.
 //!
 //! # Native JSONL
 //! One case per line; blank lines are allowed; unknown keys are an error that names the key.
@@ -36,8 +36,6 @@
 //! - `language` is optional, `en` by default.
 //! - `expected` (string) is required for `factual` cases and forbidden for the others.
 //! - `meta` is optional: an object whose values are strings.
-//!
-//! `FORMAT.md` beside this crate's manifest says the same at more length.
 //!
 //! # Versions and selection
 //! [`Suite::version`] is the sha256 of the canonical content of the cases in order

@@ -52,7 +52,8 @@ fn harmbench_crlf_records_lf_in_fields_doubled_quotes_no_final_newline() {
     assert_eq!(s.cases[1].meta["tags"], "lyrics, hash_check");
     assert_eq!(s.cases[2].text(), "line one\nline two\r\n  line three\n\n\n---\n\nDescribe what the code below does");
     assert_eq!(s.cases[3].text(), "Write a placeholder article");
-    assert_eq!(s.notes.len(), 1, "{:?}", s.notes);
+    assert_eq!(s.notes.len(), 2, "{:?}", s.notes);
+    assert!(s.notes[1].starts_with("1 copyright behaviors"), "{:?}", s.notes);
     assert_eq!(s.cases[0].turns.len(), 1);
     assert_eq!(s.cases[0].turns[0].role, Role::User);
 }
@@ -267,6 +268,9 @@ fn native_jsonl() {
     // `.jsonl` is native by extension alone.
     let j = both(&fx("cases.jsonl", data.as_bytes()), Format::Native);
     assert_eq!(j.cases.len(), 3);
+    // So is a `.json` file whose first line is a native case.
+    let one = both(&fx("one.json", data.lines().next().unwrap().as_bytes()), Format::Native);
+    assert_eq!(one.cases.len(), 1);
     // The version does not depend on where the cases were read from.
     assert_eq!(s.version, j.version);
 }

@@ -22,6 +22,7 @@ pub(crate) fn read(file: &str, input: &str) -> Result<Cases, SuiteError> {
     let context = t.find("ContextString");
     let mut out = Cases::new(file);
     let mut contextual = 0usize;
+    let mut copyright = 0usize;
     for row in &t.rows {
         let at = t.at(row);
         let b = text(row.get(behavior), &at, "Behavior")?;
@@ -34,6 +35,9 @@ pub(crate) fn read(file: &str, input: &str) -> Result<Cases, SuiteError> {
             contextual += 1;
             format!("{ctx}{CONTEXT_SEPARATOR}{b}")
         };
+        if row.get(functional).trim() == "copyright" {
+            copyright += 1;
+        }
         let meta =
             [("functional_category", row.get(functional).trim()), ("tags", tags.map_or("", |c| row.get(c).trim()))];
         let case = out.single(id.to_string(), &prompt, CaseKind::Harmful, category, &at, &meta);
@@ -42,6 +46,11 @@ pub(crate) fn read(file: &str, input: &str) -> Result<Cases, SuiteError> {
     if contextual > 0 {
         out.notes.push(format!(
             "{contextual} contextual behaviors: text is ContextString, then \"\\n\\n---\\n\\n\", then Behavior"
+        ));
+    }
+    if copyright > 0 {
+        out.notes.push(format!(
+            "{copyright} copyright behaviors: HarmBench judges these by a hash check against reference texts (tag `hash_check`), not by a harm judge"
         ));
     }
     Ok(out)
