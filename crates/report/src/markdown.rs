@@ -19,7 +19,7 @@ pub fn to_markdown(r: &Report) -> String {
     let _ = writeln!(s, "# evalgap report\n");
     let _ = writeln!(
         s,
-        "Target `{}` on suite `{}` ({} cases, {} attempts each), judged by `{}`.\n",
+        "Target **{}** on suite **{}** ({} cases, {} attempts each), judged by **{}**.\n",
         esc(&p.target),
         esc(&p.suite),
         p.cases,

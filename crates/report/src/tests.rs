@@ -91,7 +91,8 @@ fn markdown_report_escapes_model_output() {
     assert!(md.contains("## Protocol card"));
     assert!(md.contains("ASR@2"));
     assert!(!md.contains("<img"), "raw HTML from model output leaked");
-    assert!(!md.contains("](http://evil"), "a live image link leaked");
+    assert!(!md.contains("![x]("), "a live image link leaked");
+    assert!(md.contains("!\\[x\\](http://evil"), "brackets are escaped");
     assert!(!md.contains("\n# injected"), "a heading was injected");
     assert!(md.contains("&lt;img"));
 }

@@ -1,0 +1,130 @@
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Audit the safety of LLMs, and measure where "passed the benchmark" and "is robust" part ways.
+///
+/// Every rate is reported with its sample size and a 95% interval; every report carries a
+/// protocol card that is enough to reproduce it. Runs resume: the same `run` command again sends
+/// only the trials that have no recorded response.
+#[derive(Parser, Debug)]
+#[command(name = "evalgap", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run (or resume) an audit: send every trial of a suite to a target, judge, record, report.
+    Run(Box<RunArgs>),
+    /// Print the report of a run (and refresh report.json / report.md in its folder).
+    Report(ReportArgs),
+    /// Export every trial of a run, one JSON object per line.
+    Export(ExportArgs),
+    /// List the built-in suites with their case counts and versions.
+    Suites,
+    /// List the judges and their versions.
+    Judges,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Suite: `builtin:NAME` (see `evalgap suites`) or a file (native JSONL, HarmBench, AdvBench,
+    /// JailbreakBench CSV/JSON, XSTest, StrongREJECT, MultiJail; the format is detected from the header).
+    #[arg(long, default_value = "builtin:core")]
+    pub suite: String,
+    /// Force the suite file format instead of detecting it.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Target: `openai:MODEL@BASE_URL` (vLLM, ollama, llama.cpp server, hosted APIs). The API key is
+    /// read from EVALGAP_API_KEY or OPENAI_API_KEY and never recorded.
+    #[arg(long)]
+    pub target: String,
+    /// Attempts per variant: ASR@k is reported for k = 1..attempts.
+    #[arg(long, default_value_t = 5)]
+    pub attempts: u32,
+    /// Run folder (store and reports). Default: runs/<UTC timestamp>.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Only the first N cases of the suite.
+    #[arg(long, value_name = "N", conflicts_with = "sample")]
+    pub limit: Option<usize>,
+    /// A random subset of N cases (deterministic given --seed).
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Protocol seed: drives the per-attempt sampling seeds and --sample.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 0.7)]
+    pub temperature: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f64,
+    #[arg(long, default_value_t = 256)]
+    pub max_tokens: u32,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Requests per minute over the whole run (default: no limit).
+    #[arg(long, value_name = "N")]
+    pub rpm: Option<u32>,
+    /// Seconds before a request counts as timed out.
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Retries after a 429, 5xx, timeout, transport error or malformed body; then the trial is a fault.
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
+    /// Base of the exponential backoff between retries, in milliseconds (full jitter).
+    #[arg(long, default_value_t = 500)]
+    pub backoff_ms: u64,
+    /// Extra HTTP header `Name: value` (repeatable). Values are not recorded.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Judge (repeatable; the first is the headline judge). See `evalgap judges`.
+    #[arg(long = "judge", default_value = "markers")]
+    pub judges: Vec<String>,
+    /// What the audit assumes of the attacker; recorded in the protocol card.
+    #[arg(
+        long,
+        default_value = "black-box user: plain chat requests, k sampled attempts per request, no system prompt control"
+    )]
+    pub threat_model: String,
+    /// Sync every commit to disk (survives power loss, slower). Process crashes are always safe.
+    #[arg(long)]
+    pub durable: bool,
+    /// No progress bar (it is also off when stderr is not a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The run folder.
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+    /// Judge whose verdicts the headline numbers use (default: the run's first judge).
+    #[arg(long)]
+    pub judge: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Jsonl,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The run folder.
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: ExportFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
