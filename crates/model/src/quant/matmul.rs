@@ -45,13 +45,15 @@ impl<'x> Input<'x> {
         if cols % QK == 0 {
             quantize_q8(x, &mut q8);
         }
-        Input {
-            n: x.len() / cols,
-            cols,
-            x,
-            q8,
-        }
+        Input { n: x.len() / cols, cols, x, q8 }
     }
+}
+
+/// `EVALGAP_F32_MATMUL=1` makes every product dequantize weights and use f32 activations
+/// (slower; a reference for the integer kernels).
+fn float_only() -> bool {
+    static F: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *F.get_or_init(|| std::env::var_os("EVALGAP_F32_MATMUL").is_some_and(|v| v == "1"))
 }
 
 enum Kernel {
@@ -77,7 +79,7 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
         .map(|w| {
             assert_eq!(w.cols, input.cols, "matmul: weight has {} columns, input {}", w.cols, input.cols);
             match dot_kernel(w.t) {
-                Some(f) if !input.q8.is_empty() => Kernel::Quant(f),
+                Some(f) if !input.q8.is_empty() && !float_only() => Kernel::Quant(f),
                 _ => Kernel::Float,
             }
         })
@@ -136,12 +138,7 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let ca = a.chunks_exact(8);
     let cb = b.chunks_exact(8);
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
     for (x, y) in ca.zip(cb) {
         for k in 0..8 {
             acc[k] += x[k] * y[k];

@@ -123,17 +123,14 @@ pub fn quantize_q8(x: &[f32], out: &mut Vec<BlockQ8>) {
         let amax = chunk.iter().fold(0f32, |m, v| m.max(v.abs()));
         let d = amax / 127.0;
         let id = if d > 0.0 { 1.0 / d } else { 0.0 };
-        let mut b = BlockQ8 {
-            d: f16::round_f16(d),
-            ..Default::default()
-        };
+        let mut b = BlockQ8 { d: f16::round_f16(d), ..Default::default() };
         let mut sum = 0i32;
         for (q, &v) in b.qs.iter_mut().zip(chunk) {
-            let r = (v * id).round() as i32;
+            let r = (v * id).round_ties_even() as i32;
             *q = r.clamp(-127, 127) as i8;
             sum += *q as i32;
         }
-        b.s = b.d * sum as f32;
+        b.s = f16::round_f16(b.d * sum as f32);
         out.push(b);
     }
 }
@@ -183,12 +180,8 @@ pub fn quantize(t: GgmlType, x: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(t.row_bytes(x.len()));
     match t {
         GgmlType::F32 => x.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        GgmlType::F16 => x
-            .iter()
-            .for_each(|v| out.extend_from_slice(&f16::from_f32(*v).to_le_bytes())),
-        GgmlType::BF16 => x
-            .iter()
-            .for_each(|v| out.extend_from_slice(&((v.to_bits() >> 16) as u16).to_le_bytes())),
+        GgmlType::F16 => x.iter().for_each(|v| out.extend_from_slice(&f16::from_f32(*v).to_le_bytes())),
+        GgmlType::BF16 => x.iter().for_each(|v| out.extend_from_slice(&((v.to_bits() >> 16) as u16).to_le_bytes())),
         _ => {
             for c in x.chunks_exact(t.block_size()) {
                 match t {
@@ -313,8 +306,7 @@ mod tests {
             assert_eq!(q.len(), t.row_bytes(x.len()));
             let mut y = vec![0f32; x.len()];
             dequantize(t, &q, &mut y);
-            let rms = (x.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum::<f32>() / x.len() as f32)
-                .sqrt();
+            let rms = (x.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum::<f32>() / x.len() as f32).sqrt();
             let bound = match t {
                 GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q4_K => 0.15,
                 GgmlType::Q5_0 | GgmlType::Q5_K => 0.08,

@@ -31,10 +31,7 @@ pub fn quantize_block(x: &[f32], out: &mut Vec<u8>) {
     let d = max / -16.0;
     let id = if d != 0.0 { 1.0 / d } else { 0.0 };
     out.extend_from_slice(&super::f16::from_f32(d).to_le_bytes());
-    let q: Vec<u32> = x
-        .iter()
-        .map(|&v| ((v * id + 16.5) as i32).clamp(0, 31) as u32)
-        .collect();
+    let q: Vec<u32> = x.iter().map(|&v| ((v * id + 16.5) as i32).clamp(0, 31) as u32).collect();
     let mut qh = 0u32;
     for (i, &v) in q.iter().enumerate() {
         qh |= (v >> 4) << i;

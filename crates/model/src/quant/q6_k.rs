@@ -41,10 +41,8 @@ pub fn quantize_block(x: &[f32], out: &mut Vec<u8>) {
     }
     let maxs = gscale.iter().copied().fold(0f32, f32::max);
     let d = super::f16::round_f16(maxs / 127.0);
-    let sc: Vec<i8> = gscale
-        .iter()
-        .map(|&s| if d > 0.0 { (s / d).round().clamp(-128.0, 127.0) as i8 } else { 0 })
-        .collect();
+    let sc: Vec<i8> =
+        gscale.iter().map(|&s| if d > 0.0 { (s / d).round().clamp(-128.0, 127.0) as i8 } else { 0 }).collect();
     let mut q = [0u8; QK_K];
     for i in 0..QK_K {
         let s = d * sc[i / 16] as f32;

@@ -25,11 +25,7 @@ pub fn vec_dot_scalar(w: &[u8], x: &[BlockQ8]) -> f32 {
     let mut sum = 0f32;
     for (b, a) in w.chunks_exact(BLOCK_BYTES).zip(x) {
         let d = read_f16(b, 0);
-        let isum: i32 = b[2..2 + QK]
-            .iter()
-            .zip(a.qs)
-            .map(|(&q, y)| q as i8 as i32 * y as i32)
-            .sum();
+        let isum: i32 = b[2..2 + QK].iter().zip(a.qs).map(|(&q, y)| q as i8 as i32 * y as i32).sum();
         sum += d * a.d * isum as f32;
     }
     sum

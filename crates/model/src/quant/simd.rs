@@ -54,12 +54,8 @@ pub unsafe fn load_q8(qs: &[i8; 32]) -> __m256i {
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn bits_to_bytes(bits: u32) -> __m256i {
     let v = _mm256_set1_epi32(bits as i32);
-    let shuf = _mm256_set_epi64x(
-        0x0303_0303_0303_0303,
-        0x0202_0202_0202_0202,
-        0x0101_0101_0101_0101,
-        0x0000_0000_0000_0000,
-    );
+    let shuf =
+        _mm256_set_epi64x(0x0303_0303_0303_0303, 0x0202_0202_0202_0202, 0x0101_0101_0101_0101, 0x0000_0000_0000_0000);
     let bytes = _mm256_shuffle_epi8(v, shuf);
     let mask = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
     _mm256_cmpeq_epi8(_mm256_and_si256(bytes, mask), mask)

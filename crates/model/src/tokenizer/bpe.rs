@@ -43,12 +43,7 @@ impl Bpe {
         }
         let byte_chars = byte_to_char();
         let char_bytes = byte_chars.iter().enumerate().map(|(b, &c)| (c, b as u8)).collect();
-        Bpe {
-            pre,
-            merges: map,
-            byte_chars,
-            char_bytes,
-        }
+        Bpe { pre, merges: map, byte_chars, char_bytes }
     }
 
     /// Tokenizes plain text (no special tokens in it).

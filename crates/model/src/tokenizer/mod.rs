@@ -70,10 +70,7 @@ pub struct Tokenizer {
 
 impl Tokenizer {
     pub fn from_gguf(g: &GgufFile) -> Result<Tokenizer, ModelError> {
-        let bad = |reason: String| ModelError::Unsupported {
-            path: g.path.clone(),
-            reason,
-        };
+        let bad = |reason: String| ModelError::Unsupported { path: g.path.clone(), reason };
         let model = g.get_str("tokenizer.ggml.model").unwrap_or("gpt2");
         let tokens: Vec<String> = g
             .get("tokenizer.ggml.tokens")
@@ -120,7 +117,11 @@ impl Tokenizer {
                     add_space_prefix: flag("tokenizer.ggml.add_space_prefix").unwrap_or(true),
                 })
             }
-            other => return Err(bad(format!("tokenizer model `{other}` is not supported (only gpt2 BPE and llama SentencePiece)"))),
+            other => {
+                return Err(bad(format!(
+                    "tokenizer model `{other}` is not supported (only gpt2 BPE and llama SentencePiece)"
+                )))
+            }
         };
         let add_bos = flag("tokenizer.ggml.add_bos_token").unwrap_or(matches!(kind, Kind::Spm(_)));
         let add_eos = flag("tokenizer.ggml.add_eos_token").unwrap_or(false);
@@ -147,18 +148,7 @@ impl Tokenizer {
             })
             .collect();
         specials.sort_by_key(|&i| std::cmp::Reverse(tokens[i as usize].len()));
-        Ok(Tokenizer {
-            kind,
-            tokens,
-            types,
-            token_to_id,
-            specials,
-            bos,
-            eos,
-            add_bos,
-            add_eos,
-            eog,
-        })
+        Ok(Tokenizer { kind, tokens, types, token_to_id, specials, bos, eos, add_bos, add_eos, eog })
     }
 
     pub fn vocab_size(&self) -> usize {

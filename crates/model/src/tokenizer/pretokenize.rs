@@ -76,10 +76,7 @@ pub fn split(pre: PreTokenizer, text: &str) -> Vec<&str> {
         PreTokenizer::Llama3 => llama3(&chars, 3, &mut cuts),
     }
     let byte_at = |i: usize| chars.get(i).map_or(text.len(), |c| c.0);
-    cuts.into_iter()
-        .filter(|(a, b)| b > a)
-        .map(|(a, b)| &text[byte_at(a)..byte_at(b)])
-        .collect()
+    cuts.into_iter().filter(|(a, b)| b > a).map(|(a, b)| &text[byte_at(a)..byte_at(b)]).collect()
 }
 
 /// Length of a whitespace match at `i` (run end `k`) for `\s+(?!\S)|\s+`.

@@ -26,10 +26,7 @@ impl PartialOrd for Candidate {
 impl Ord for Candidate {
     fn cmp(&self, other: &Self) -> Ordering {
         // Highest score first; on ties, leftmost first.
-        self.score
-            .partial_cmp(&other.score)
-            .unwrap_or(Ordering::Equal)
-            .then_with(|| other.left.cmp(&self.left))
+        self.score.partial_cmp(&other.score).unwrap_or(Ordering::Equal).then_with(|| other.left.cmp(&self.left))
     }
 }
 
@@ -60,12 +57,7 @@ impl Spm {
         }
         let mut syms: Vec<Sym> = Vec::new();
         for (i, (b, c)) in s.char_indices().enumerate() {
-            syms.push(Sym {
-                start: b,
-                len: c.len_utf8(),
-                prev: i.checked_sub(1),
-                next: Some(i + 1),
-            });
+            syms.push(Sym { start: b, len: c.len_utf8(), prev: i.checked_sub(1), next: Some(i + 1) });
         }
         let n = syms.len();
         syms[n - 1].next = None;

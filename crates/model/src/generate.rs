@@ -1,0 +1,313 @@
+//! Generation: requests, sampling (greedy, or seeded temperature + top-p), and the batched
+//! decoding loop. All sequences advance together, one token each per step, so every weight
+//! matrix is read once per step for the whole batch.
+
+use crate::arch::{KvCache, SeqStep};
+use crate::hooks::{Hooks, Residuals};
+use crate::{LocalModel, ModelError};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// One generation request. The prompt is already rendered (see
+/// [`LocalModel::render_chat`]); it is tokenized with special tokens parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenRequest {
+    pub prompt: String,
+    pub max_tokens: u32,
+    /// 0 (or below) means greedy.
+    pub temperature: f32,
+    /// Nucleus sampling mass, in (0, 1].
+    pub top_p: f32,
+    pub seed: u64,
+    /// Residual capture and additions during this generation (prompt and generated tokens).
+    pub hooks: Option<Hooks>,
+    /// How many alternatives to report per generated token (0 = none).
+    pub top_logprobs: u32,
+}
+
+impl GenRequest {
+    /// Greedy, 256 tokens at most.
+    pub fn new(prompt: impl Into<String>) -> GenRequest {
+        GenRequest {
+            prompt: prompt.into(),
+            max_tokens: 256,
+            temperature: 0.0,
+            top_p: 1.0,
+            seed: 0,
+            hooks: None,
+            top_logprobs: 0,
+        }
+    }
+}
+
+/// Why a generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishReason {
+    /// An end-of-generation token (not included in the output).
+    Stop,
+    /// `max_tokens` reached.
+    Length,
+}
+
+/// A candidate token and its log-probability (natural log, over the whole vocabulary, before
+/// temperature and top-p).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenLogprob {
+    pub token: u32,
+    pub text: String,
+    pub logprob: f32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenOutput {
+    pub text: String,
+    pub tokens: Vec<u32>,
+    pub finish_reason: FinishReason,
+    pub prompt_tokens: usize,
+    /// Per generated token, the chosen token first, then the top alternatives.
+    pub top_logprobs: Option<Vec<Vec<TokenLogprob>>>,
+    /// Captured residuals (prompt positions first, then generated ones) if the hooks asked.
+    pub residuals: Option<Residuals>,
+}
+
+/// Picks the next token: argmax when `temperature <= 0`, else a draw from the softmax at that
+/// temperature restricted to the smallest set of tokens holding `top_p` of the mass.
+pub fn sample(logits: &[f32], temperature: f32, top_p: f32, rng: &mut ChaCha8Rng) -> u32 {
+    if temperature <= 0.0 || !temperature.is_finite() {
+        return argmax(logits);
+    }
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut probs: Vec<(u32, f32)> =
+        logits.iter().enumerate().map(|(i, &l)| (i as u32, ((l - max) / temperature).exp())).collect();
+    let total: f32 = probs.iter().map(|p| p.1).sum();
+    probs.iter_mut().for_each(|p| p.1 /= total);
+    probs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top_p = if top_p > 0.0 && top_p < 1.0 { top_p } else { 1.0 };
+    let mut keep = probs.len();
+    let mut cum = 0f32;
+    for (i, p) in probs.iter().enumerate() {
+        cum += p.1;
+        if cum >= top_p {
+            keep = i + 1;
+            break;
+        }
+    }
+    let kept = &probs[..keep];
+    let mass: f32 = kept.iter().map(|p| p.1).sum();
+    let mut u = rng.random::<f32>() * mass;
+    for p in kept {
+        u -= p.1;
+        if u <= 0.0 {
+            return p.0;
+        }
+    }
+    kept[kept.len() - 1].0
+}
+
+/// Index of the largest logit (the first on ties).
+pub fn argmax(logits: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &l) in logits.iter().enumerate() {
+        if l > logits[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+struct SeqState {
+    cache: KvCache,
+    prompt: Vec<u32>,
+    out: Vec<u32>,
+    rng: ChaCha8Rng,
+    residuals: Option<Residuals>,
+    logprobs: Option<Vec<Vec<TokenLogprob>>>,
+    finish: Option<FinishReason>,
+}
+
+/// Most tokens run through the model in one prefill batch.
+const PREFILL_BATCH: usize = 512;
+
+pub(crate) fn generate(model: &LocalModel, requests: &[GenRequest]) -> Result<Vec<GenOutput>, ModelError> {
+    let cfg = &model.model.cfg;
+    let mut states = Vec::with_capacity(requests.len());
+    for (i, r) in requests.iter().enumerate() {
+        let prompt = model.tokenize(&r.prompt, true, true);
+        if prompt.is_empty() {
+            return Err(ModelError::BadRequest(format!("request {i}: the prompt is empty")));
+        }
+        if prompt.len() + r.max_tokens as usize > cfg.context {
+            return Err(ModelError::BadRequest(format!(
+                "request {i}: prompt ({} tokens) + max_tokens ({}) exceeds the context length {}",
+                prompt.len(),
+                r.max_tokens,
+                cfg.context
+            )));
+        }
+        if let Some(h) = &r.hooks {
+            h.validate(cfg.n_layers, cfg.d_model)?;
+        }
+        states.push(SeqState {
+            cache: KvCache::new(cfg.n_layers),
+            prompt,
+            out: Vec::new(),
+            rng: ChaCha8Rng::seed_from_u64(r.seed),
+            residuals: r
+                .hooks
+                .as_ref()
+                .filter(|h| h.capture_residuals)
+                .map(|h| Residuals::new(h, cfg.n_layers, cfg.d_model)),
+            logprobs: (r.top_logprobs > 0).then(Vec::new),
+            finish: (r.max_tokens == 0).then_some(FinishReason::Length),
+        });
+    }
+
+    // Prefill, several prompts per batch (long prompts in chunks).
+    let mut pending: Vec<(usize, usize)> =
+        states.iter().enumerate().filter(|(_, s)| s.finish.is_none()).map(|(i, _)| (i, 0)).collect();
+    while !pending.is_empty() {
+        let mut batch: Vec<(usize, usize, usize)> = Vec::new(); // (seq, start, end)
+        let mut budget = PREFILL_BATCH;
+        let mut rest = Vec::new();
+        for (i, start) in pending {
+            let len = states[i].prompt.len();
+            if budget == 0 {
+                rest.push((i, start));
+                continue;
+            }
+            let end = (start + budget).min(len);
+            budget -= end - start;
+            batch.push((i, start, end));
+            if end < len {
+                rest.push((i, end));
+            }
+        }
+        pending = rest;
+        let logits = run_step(model, requests, &mut states, &batch);
+        for ((i, _, end), lg) in batch.iter().zip(logits) {
+            if *end == states[*i].prompt.len() {
+                pick(model, &requests[*i], &mut states[*i], &lg);
+            }
+        }
+    }
+
+    // Decode: one token per unfinished sequence per step.
+    loop {
+        let active: Vec<(usize, usize, usize)> = states
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.finish.is_none())
+            .map(|(i, s)| (i, s.out.len() - 1, s.out.len()))
+            .collect();
+        if active.is_empty() {
+            break;
+        }
+        let logits = run_step_decode(model, requests, &mut states, &active);
+        for ((i, _, _), lg) in active.iter().zip(logits) {
+            pick(model, &requests[*i], &mut states[*i], &lg);
+        }
+    }
+
+    Ok(states
+        .into_iter()
+        .map(|s| GenOutput {
+            text: model.detokenize(&s.out),
+            prompt_tokens: s.prompt.len(),
+            tokens: s.out,
+            finish_reason: s.finish.unwrap_or(FinishReason::Length),
+            top_logprobs: s.logprobs,
+            residuals: s.residuals,
+        })
+        .collect())
+}
+
+/// Runs prompt tokens `start..end` of each listed sequence.
+fn run_step(
+    model: &LocalModel,
+    requests: &[GenRequest],
+    states: &mut [SeqState],
+    batch: &[(usize, usize, usize)],
+) -> Vec<Vec<f32>> {
+    let mut steps: Vec<SeqStep> = Vec::with_capacity(batch.len());
+    let mut refs: Vec<Option<&mut SeqState>> = states.iter_mut().map(Some).collect();
+    for &(i, start, end) in batch {
+        let s = refs[i].take().expect("sequence listed twice");
+        steps.push(SeqStep {
+            cache: &mut s.cache,
+            tokens: &s.prompt[start..end],
+            hooks: requests[i].hooks.as_ref(),
+            residuals: s.residuals.as_mut(),
+            all_logits: false,
+        });
+    }
+    model.model.forward(&mut steps)
+}
+
+/// Runs the last generated token of each listed sequence.
+fn run_step_decode(
+    model: &LocalModel,
+    requests: &[GenRequest],
+    states: &mut [SeqState],
+    batch: &[(usize, usize, usize)],
+) -> Vec<Vec<f32>> {
+    let mut steps: Vec<SeqStep> = Vec::with_capacity(batch.len());
+    let mut refs: Vec<Option<&mut SeqState>> = states.iter_mut().map(Some).collect();
+    for &(i, start, end) in batch {
+        let s = refs[i].take().expect("sequence listed twice");
+        steps.push(SeqStep {
+            cache: &mut s.cache,
+            tokens: &s.out[start..end],
+            hooks: requests[i].hooks.as_ref(),
+            residuals: s.residuals.as_mut(),
+            all_logits: false,
+        });
+    }
+    model.model.forward(&mut steps)
+}
+
+fn pick(model: &LocalModel, req: &GenRequest, s: &mut SeqState, logits: &[f32]) {
+    let tok = sample(logits, req.temperature, req.top_p, &mut s.rng);
+    if let Some(lp) = s.logprobs.as_mut() {
+        let ls = crate::arch::ops::log_softmax(logits);
+        let mut idx: Vec<u32> = (0..ls.len() as u32).collect();
+        let k = (req.top_logprobs as usize).min(idx.len());
+        idx.select_nth_unstable_by(k.saturating_sub(1), |&a, &b| ls[b as usize].total_cmp(&ls[a as usize]));
+        idx.truncate(k);
+        idx.sort_by(|&a, &b| ls[b as usize].total_cmp(&ls[a as usize]));
+        let entry = |t: u32| TokenLogprob { token: t, text: model.detokenize(&[t]), logprob: ls[t as usize] };
+        let mut v = vec![entry(tok)];
+        v.extend(idx.into_iter().map(entry));
+        lp.push(v);
+    }
+    if model.tokenizer.is_eog(tok) {
+        s.finish = Some(FinishReason::Stop);
+        return;
+    }
+    s.out.push(tok);
+    if s.out.len() >= req.max_tokens as usize {
+        s.finish = Some(FinishReason::Length);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn greedy_and_seeded_sampling() {
+        let logits = vec![0.0, 3.0, 2.9, -1.0];
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        assert_eq!(sample(&logits, 0.0, 1.0, &mut rng), 1);
+        // top_p small keeps only the best token.
+        for _ in 0..20 {
+            assert_eq!(sample(&logits, 1.0, 0.1, &mut rng), 1);
+        }
+        let draw = |seed| {
+            let mut r = ChaCha8Rng::seed_from_u64(seed);
+            (0..50).map(|_| sample(&logits, 1.0, 1.0, &mut r)).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(7), draw(7));
+        let d = draw(7);
+        assert!(d.contains(&1) && d.contains(&2));
+    }
+}
