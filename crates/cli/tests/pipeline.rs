@@ -94,6 +94,7 @@ fn every_trial_gets_exactly_the_planted_outcome_and_faults_count_nowhere() {
     assert!(expected_faults.values().sum::<u64>() > 10, "the plan must exercise faults: {expected_faults:?}");
 
     let rep = report_json(&out);
+    assert_eq!(rep["protocol"]["target_model"], "m1", "the model id the endpoint reported");
     let faults: BTreeMap<String, u64> = serde_json::from_value(rep["faults"]["target"].clone()).unwrap();
     assert_eq!(faults, expected_faults);
     assert_eq!(rep["counts"]["responses"], harmful_ok + benign_ok);

@@ -81,6 +81,10 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     let mut summary = execute::execute(store, &opts).await?;
     summary.resumed = resumed;
     let store = Store::open_existing(&opts.out)?;
+    if card.target_model.is_none() && summary.target_model.is_some() {
+        // The model id the endpoint reports, which can differ from the one requested (aliases).
+        store.save_protocol(&ProtocolCard { target_model: summary.target_model.clone(), ..card })?;
+    }
     let report = evalgap_report::build(&store, None)?;
     summary.reports = evalgap_report::write(&opts.out, &report)?;
     summary.counts = store.counts()?;
