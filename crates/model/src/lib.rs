@@ -125,6 +125,11 @@ impl LocalModel {
         }
     }
 
+    /// The network itself, for low-level use (forward passes over explicit KV caches).
+    pub fn model(&self) -> &arch::Model {
+        &self.model
+    }
+
     /// The architecture's configuration.
     pub fn config(&self) -> &arch::Config {
         &self.model.cfg

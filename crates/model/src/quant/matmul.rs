@@ -4,7 +4,7 @@
 //! of weight rows and multiplies each row with all activation rows while it is in cache. That is
 //! what makes batched generation cheaper per token than one sequence at a time.
 
-use super::{dequantize, dot_kernel, quantize_q8, BlockQ8, DotFn, GgmlType, QK};
+use super::{dequantize, dot_kernel, dot_rows_simd, quantize_q8, BlockQ8, DotFn, GgmlType, RowsFn, QK};
 use rayon::prelude::*;
 
 /// A weight matrix in GGML layout: `rows` rows of `cols` contiguous elements.
@@ -57,6 +57,7 @@ fn float_only() -> bool {
 }
 
 enum Kernel {
+    Rows(RowsFn),
     Quant(DotFn),
     Float,
 }
@@ -78,8 +79,10 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
         .iter()
         .map(|w| {
             assert_eq!(w.cols, input.cols, "matmul: weight has {} columns, input {}", w.cols, input.cols);
-            match dot_kernel(w.t) {
-                Some(f) if !input.q8.is_empty() && !float_only() => Kernel::Quant(f),
+            match (dot_rows_simd(w.t), dot_kernel(w.t)) {
+                _ if input.q8.is_empty() || float_only() => Kernel::Float,
+                (Some(f), _) => Kernel::Rows(f),
+                (None, Some(f)) => Kernel::Quant(f),
                 _ => Kernel::Float,
             }
         })
@@ -97,6 +100,17 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
         let w = ws[mi];
         let rows = part.len() / n;
         match kernels[mi] {
+            Kernel::Rows(dot) => {
+                let xs: Vec<&[BlockQ8]> = (0..n).map(|b| &input.q8[b * nb..(b + 1) * nb]).collect();
+                let mut tmp = [0f32; 4];
+                for i in 0..rows {
+                    let wr = w.row(r0 + i);
+                    for (g, group) in xs.chunks(4).enumerate() {
+                        dot(wr, group, &mut tmp);
+                        part[i * n + 4 * g..i * n + 4 * g + group.len()].copy_from_slice(&tmp[..group.len()]);
+                    }
+                }
+            }
             Kernel::Quant(dot) => {
                 for i in 0..rows {
                     let wr = w.row(r0 + i);

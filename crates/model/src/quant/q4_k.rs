@@ -119,35 +119,62 @@ pub fn vec_dot_scalar(w: &[u8], x: &[BlockQ8]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
-    assert!(w.len() * 8 >= x.len() * BLOCK_BYTES && x.len() % 8 == 0);
-    // SAFETY: only handed out by `dot_simd` after AVX2/FMA detection; bounds checked above.
-    unsafe { avx2(w, x) }
+    let mut out = [0f32];
+    vec_dot_rows_avx2(w, &[x], &mut out);
+    out[0]
+}
+
+/// Dots one weight row with up to 4 activation rows (the weight blocks are decoded once).
+#[cfg(target_arch = "x86_64")]
+pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+    let nb = xs[0].len();
+    assert!(xs.len() <= 4 && out.len() >= xs.len() && xs.iter().all(|x| x.len() == nb));
+    assert!(w.len() * 8 >= nb * BLOCK_BYTES && nb % 8 == 0);
+    // SAFETY: only handed out by `dot_simd` after AVX2/FMA/F16C detection; bounds checked above.
+    unsafe {
+        match xs.len() {
+            1 => avx2::<1>(w, xs, out),
+            2 => avx2::<2>(w, xs, out),
+            3 => avx2::<3>(w, xs, out),
+            4 => avx2::<4>(w, xs, out),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     use super::simd::*;
     use std::arch::x86_64::*;
-    let mut acc = _mm256_setzero_ps();
-    let mut mins = 0f32;
+    let mut acc = [_mm256_setzero_ps(); N];
+    let mut mins = [0f32; N];
     let mask = _mm256_set1_epi8(0x0f);
-    for (bi, a) in x.chunks_exact(8).enumerate() {
+    let p = w.as_ptr();
+    for bi in 0..xs[0].len() / 8 {
         let off = bi * BLOCK_BYTES;
-        let d = read_f16(w, off);
-        let dmin = read_f16(w, off + 2);
+        let d = f16_at(p, off);
+        let dmin = f16_at(p, off + 2);
         let (sc, m) = scales_mins(&w[off + 4..off + 16]);
         for c in 0..4 {
-            let raw = _mm256_loadu_si256(w.as_ptr().add(off + 16 + 32 * c) as *const __m256i);
+            let raw = _mm256_loadu_si256(p.add(off + 16 + 32 * c) as *const __m256i);
             let lo = _mm256_and_si256(raw, mask);
             let hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
             let (j0, j1) = (2 * c, 2 * c + 1);
-            let p0 = dot_u8_i8(lo, load_q8(&a[j0].qs));
-            let p1 = dot_u8_i8(hi, load_q8(&a[j1].qs));
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[j0] as f32 * a[j0].d), _mm256_cvtepi32_ps(p0), acc);
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[j1] as f32 * a[j1].d), _mm256_cvtepi32_ps(p1), acc);
-            mins += dmin * (m[j0] as f32 * a[j0].s + m[j1] as f32 * a[j1].s);
+            let (s0, s1) = (d * sc[j0] as f32, d * sc[j1] as f32);
+            let (m0, m1) = (dmin * m[j0] as f32, dmin * m[j1] as f32);
+            for r in 0..N {
+                let x = xs.get_unchecked(r);
+                let (a0, a1) = (x.get_unchecked(8 * bi + j0), x.get_unchecked(8 * bi + j1));
+                let p0 = dot_u8_i8(lo, load_q8(&a0.qs));
+                let p1 = dot_u8_i8(hi, load_q8(&a1.qs));
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(s0 * a0.d), _mm256_cvtepi32_ps(p0), acc[r]);
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(s1 * a1.d), _mm256_cvtepi32_ps(p1), acc[r]);
+                mins[r] += m0 * a0.s + m1 * a1.s;
+            }
         }
     }
-    hsum(acc) - mins
+    for r in 0..N {
+        out[r] = hsum(acc[r]) - mins[r];
+    }
 }

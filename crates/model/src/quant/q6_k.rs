@@ -89,25 +89,42 @@ pub fn vec_dot_scalar(w: &[u8], x: &[BlockQ8]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
-    assert!(w.len() * 8 >= x.len() * BLOCK_BYTES && x.len() % 8 == 0);
-    // SAFETY: only handed out by `dot_simd` after AVX2/FMA detection; bounds checked above.
-    unsafe { avx2(w, x) }
+    let mut out = [0f32];
+    vec_dot_rows_avx2(w, &[x], &mut out);
+    out[0]
+}
+
+/// Dots one weight row with up to 4 activation rows (the weight blocks are decoded once).
+#[cfg(target_arch = "x86_64")]
+pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+    let nb = xs[0].len();
+    assert!(xs.len() <= 4 && out.len() >= xs.len() && xs.iter().all(|x| x.len() == nb));
+    assert!(w.len() * 8 >= nb * BLOCK_BYTES && nb % 8 == 0);
+    // SAFETY: only handed out by `dot_simd` after AVX2/FMA/F16C detection; bounds checked above.
+    unsafe {
+        match xs.len() {
+            1 => avx2::<1>(w, xs, out),
+            2 => avx2::<2>(w, xs, out),
+            3 => avx2::<3>(w, xs, out),
+            4 => avx2::<4>(w, xs, out),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     use super::simd::*;
     use std::arch::x86_64::*;
-    let mut acc = _mm256_setzero_ps();
+    let mut acc = [_mm256_setzero_ps(); N];
     let m4 = _mm256_set1_epi8(0x0f);
     let m2 = _mm256_set1_epi8(3);
     let m32 = _mm256_set1_epi8(32);
-    for (bi, a) in x.chunks_exact(8).enumerate() {
-        let b = &w[bi * BLOCK_BYTES..(bi + 1) * BLOCK_BYTES];
-        let d = read_f16(b, 208);
+    for bi in 0..xs[0].len() / 8 {
+        let p = w.as_ptr().add(bi * BLOCK_BYTES);
+        let d = f16_at(p, 208);
         for h in 0..2 {
-            let p = b.as_ptr();
             let ql0 = _mm256_loadu_si256(p.add(64 * h) as *const __m256i);
             let ql1 = _mm256_loadu_si256(p.add(64 * h + 32) as *const __m256i);
             let qh = _mm256_loadu_si256(p.add(128 + 32 * h) as *const __m256i);
@@ -124,18 +141,22 @@ unsafe fn avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
                 _mm256_and_si256(_mm256_srli_epi16(qh, 6), m2),
             ];
             for t in 0..4 {
-                let q = _mm256_or_si256(lows[t], _mm256_slli_epi16(highs[t], 4));
-                let q = _mm256_sub_epi8(q, m32);
-                let blk = &a[4 * h + t];
-                let y = load_q8(&blk.qs);
-                let prod = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q));
-                let sc0 = b[192 + 8 * h + 2 * t] as i8 as i16;
-                let sc1 = b[192 + 8 * h + 2 * t + 1] as i8 as i16;
+                let q = _mm256_sub_epi8(_mm256_or_si256(lows[t], _mm256_slli_epi16(highs[t], 4)), m32);
+                let aq = _mm256_sign_epi8(q, q);
+                let sc0 = *p.add(192 + 8 * h + 2 * t) as i8 as i16;
+                let sc1 = *p.add(192 + 8 * h + 2 * t + 1) as i8 as i16;
                 let scales = _mm256_set_m128i(_mm_set1_epi16(sc1), _mm_set1_epi16(sc0));
-                let s = _mm256_madd_epi16(prod, scales);
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * blk.d), _mm256_cvtepi32_ps(s), acc);
+                for r in 0..N {
+                    let blk = xs.get_unchecked(r).get_unchecked(8 * bi + 4 * h + t);
+                    let sy = _mm256_sign_epi8(load_q8(&blk.qs), q);
+                    let prod = _mm256_maddubs_epi16(aq, sy);
+                    let s = _mm256_madd_epi16(prod, scales);
+                    acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * blk.d), _mm256_cvtepi32_ps(s), acc[r]);
+                }
             }
         }
     }
-    hsum(acc)
+    for r in 0..N {
+        out[r] = hsum(acc[r]);
+    }
 }

@@ -33,23 +33,51 @@ pub fn vec_dot_scalar(w: &[u8], x: &[BlockQ8]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
-    assert!(w.len() >= x.len() * BLOCK_BYTES);
-    // SAFETY: only handed out by `dot_simd` after AVX2/FMA detection; bounds checked above.
-    unsafe { avx2(w, x) }
+    let mut out = [0f32];
+    vec_dot_rows_avx2(w, &[x], &mut out);
+    out[0]
+}
+
+/// Dots one weight row with up to 4 activation rows (the weight blocks are decoded once).
+#[cfg(target_arch = "x86_64")]
+pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+    let nb = xs[0].len();
+    assert!(xs.len() <= 4 && out.len() >= xs.len() && xs.iter().all(|x| x.len() == nb));
+    assert!(w.len() >= nb * BLOCK_BYTES);
+    // SAFETY: only handed out by `dot_simd` after AVX2/FMA/F16C detection; bounds checked above.
+    unsafe {
+        match xs.len() {
+            1 => avx2::<1>(w, xs, out),
+            2 => avx2::<2>(w, xs, out),
+            3 => avx2::<3>(w, xs, out),
+            4 => avx2::<4>(w, xs, out),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     use super::simd::*;
     use std::arch::x86_64::*;
-    let mut acc = _mm256_setzero_ps();
-    for (i, a) in x.iter().enumerate() {
-        let off = i * BLOCK_BYTES;
-        let d = read_f16(w, off);
-        let q = _mm256_loadu_si256(w.as_ptr().add(off + 2) as *const __m256i);
-        let p = dot_i8_i8(q, load_q8(&a.qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), _mm256_cvtepi32_ps(p), acc);
+    let mut acc = [_mm256_setzero_ps(); N];
+    let p = w.as_ptr();
+    
+    for i in 0..xs[0].len() {
+        let b = p.add(i * BLOCK_BYTES);
+        let d = f16_at(b, 0);
+        let q = _mm256_loadu_si256(b.add(2) as *const __m256i);
+        // |q| once; the sign moves onto each activation row.
+        let aq = _mm256_sign_epi8(q, q);
+        for r in 0..N {
+            let a = xs.get_unchecked(r).get_unchecked(i);
+            let sy = _mm256_sign_epi8(load_q8(&a.qs), q);
+            let dot = dot_u8_i8(aq, sy);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), _mm256_cvtepi32_ps(dot), acc[r]);
+        }
     }
-    hsum(acc)
+    for r in 0..N {
+        out[r] = hsum(acc[r]);
+    }
 }

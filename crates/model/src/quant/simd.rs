@@ -5,7 +5,7 @@ use std::arch::x86_64::*;
 
 /// Sum of the 8 lanes.
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn hsum(v: __m256) -> f32 {
     let lo = _mm256_castps256_ps128(v);
     let hi = _mm256_extractf128_ps(v, 1);
@@ -17,7 +17,7 @@ pub unsafe fn hsum(v: __m256) -> f32 {
 
 /// 16 bytes of packed nibbles to 32 bytes: low nibbles first, then high nibbles.
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn unpack_nibbles(p: *const u8) -> __m256i {
     let b = _mm_loadu_si128(p as *const __m128i);
     let hi = _mm_srli_epi16(b, 4);
@@ -27,31 +27,22 @@ pub unsafe fn unpack_nibbles(p: *const u8) -> __m256i {
 
 /// Sum of products of unsigned bytes `a` and signed bytes `b`, as 8 i32 lanes.
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn dot_u8_i8(a: __m256i, b: __m256i) -> __m256i {
     let p16 = _mm256_maddubs_epi16(a, b);
     _mm256_madd_epi16(p16, _mm256_set1_epi16(1))
 }
 
-/// Sum of products of signed bytes `a` and `b` (|a| <= 128, |b| <= 127), as 8 i32 lanes.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn dot_i8_i8(a: __m256i, b: __m256i) -> __m256i {
-    let ax = _mm256_sign_epi8(a, a);
-    let sb = _mm256_sign_epi8(b, a);
-    dot_u8_i8(ax, sb)
-}
-
 /// Loads the 32 activation bytes of a block.
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn load_q8(qs: &[i8; 32]) -> __m256i {
     _mm256_loadu_si256(qs.as_ptr() as *const __m256i)
 }
 
 /// 32 bits to 32 bytes: byte i is 0xff where bit i of `bits` is set.
 #[inline]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn bits_to_bytes(bits: u32) -> __m256i {
     let v = _mm256_set1_epi32(bits as i32);
     let shuf =
@@ -59,4 +50,63 @@ pub unsafe fn bits_to_bytes(bits: u32) -> __m256i {
     let bytes = _mm256_shuffle_epi8(v, shuf);
     let mask = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
     _mm256_cmpeq_epi8(_mm256_and_si256(bytes, mask), mask)
+}
+
+/// One f16 (bits) to f32, with the F16C instruction.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn f16(bits: u16) -> f32 {
+    _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits as i32)))
+}
+
+/// The f16 at byte `i` of `b` (no bounds check).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn f16_at(b: *const u8, i: usize) -> f32 {
+    f16(std::ptr::read_unaligned(b.add(i) as *const u16))
+}
+
+/// AVX2 version of [`super::quantize_q8_scalar`] (same results).
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn quantize_q8(x: &[f32], out: &mut Vec<super::BlockQ8>) {
+    let sign = _mm256_set1_ps(-0.0);
+    let perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for chunk in x.chunks_exact(32) {
+        let p = chunk.as_ptr();
+        let v = [_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)), _mm256_loadu_ps(p.add(16)), _mm256_loadu_ps(p.add(24))];
+        let mut m = _mm256_andnot_ps(sign, v[0]);
+        for vi in &v[1..] {
+            m = _mm256_max_ps(m, _mm256_andnot_ps(sign, *vi));
+        }
+        let m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        let m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        let m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        let amax = _mm_cvtss_f32(m4);
+        let d = amax / 127.0;
+        let id = _mm256_set1_ps(if d > 0.0 { 1.0 / d } else { 0.0 });
+        const R: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        let q = [
+            _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[0], id), R)),
+            _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[1], id), R)),
+            _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[2], id), R)),
+            _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[3], id), R)),
+        ];
+        let sum = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        let s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+        let s4 = _mm_hadd_epi32(s4, s4);
+        let s4 = _mm_hadd_epi32(s4, s4);
+        let isum = _mm_cvtsi128_si32(s4);
+        let ab = _mm256_packs_epi32(q[0], q[1]);
+        let cd = _mm256_packs_epi32(q[2], q[3]);
+        let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), perm);
+        let dd = f16(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(d), _MM_FROUND_TO_NEAREST_INT), 0) as u16);
+        let mut b = super::BlockQ8 {
+            d: dd,
+            s: 0.0,
+            qs: [0; 32],
+        };
+        _mm256_storeu_si256(b.qs.as_mut_ptr() as *mut __m256i, bytes);
+        b.s = f16(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(dd * isum as f32), _MM_FROUND_TO_NEAREST_INT), 0) as u16);
+        out.push(b);
+    }
 }
