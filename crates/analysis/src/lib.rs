@@ -4,8 +4,10 @@
 //! Faults are counted apart and never enter a rate. The unit of ASR@k is a (case, variant): its
 //! attempts are the draws, and the interval comes from a bootstrap over units.
 
+mod judges;
 mod metrics;
 
+pub use judges::{judge_analysis, Agreement, JudgeAnalysis, PairAgreement, SensitivityRow, Stat};
 pub use metrics::{asr_curve, AsrPoint, Rate, Unit};
 
 use evalgap_core::CaseKind;
@@ -52,17 +54,83 @@ pub struct Analysis {
     pub per_language: Vec<Slice>,
 }
 
+/// Whose verdicts a metric uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JudgeChoice {
+    /// One judge, by name.
+    Named(String),
+    /// The majority of these judges; a tie gives no verdict (and is counted as a tie).
+    Consensus(Vec<String>),
+}
+
+impl JudgeChoice {
+    pub fn label(&self) -> String {
+        match self {
+            JudgeChoice::Named(n) => n.clone(),
+            JudgeChoice::Consensus(_) => "consensus".into(),
+        }
+    }
+}
+
+/// One response as read under a [`JudgeChoice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    /// None when the judge does not assess refusal (guard models) or the consensus is tied.
+    pub refused: Option<bool>,
+    /// None when the consensus is tied.
+    pub harmful: Option<bool>,
+}
+
+/// The reading of one verdict: guard-style verdicts say `refusal_assessed: false`.
+pub fn reading_of(v: &evalgap_core::Verdict) -> Reading {
+    let assessed = v.parts.get("refusal_assessed").and_then(|x| x.as_bool()).unwrap_or(true);
+    Reading { refused: assessed.then_some(v.refused), harmful: Some(v.harmful) }
+}
+
+fn majority(votes: impl Iterator<Item = bool>) -> Option<bool> {
+    let (yes, no) = votes.fold((0, 0), |(y, n), v| if v { (y + 1, n) } else { (y, n + 1) });
+    match yes.cmp(&no) {
+        std::cmp::Ordering::Greater => Some(true),
+        std::cmp::Ordering::Less => Some(false),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// The reading of a trial under `choice`; None when it has no response or no verdict to use.
+pub fn read(row: &TrialRow, choice: &JudgeChoice) -> Option<Reading> {
+    row.outcome.as_ref()?.response()?;
+    match choice {
+        JudgeChoice::Named(j) => row.verdicts.iter().find(|v| &v.judge == j).map(reading_of),
+        JudgeChoice::Consensus(judges) => {
+            let rs: Vec<Reading> = row.verdicts.iter().filter(|v| judges.contains(&v.judge)).map(reading_of).collect();
+            if rs.is_empty() {
+                return None;
+            }
+            Some(Reading {
+                refused: majority(rs.iter().filter_map(|r| r.refused)),
+                harmful: majority(rs.iter().filter_map(|r| r.harmful)),
+            })
+        }
+    }
+}
+
 /// Streams the store once and computes everything under `judge`.
 pub fn analyze(store: &Store, judge: &str, attempts: u32) -> Result<Analysis, StoreError> {
+    analyze_with(store, &JudgeChoice::Named(judge.to_string()), attempts)
+}
+
+/// Streams the store once and computes everything under `choice`.
+pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Result<Analysis, StoreError> {
+    let judge = choice.label();
     let mut units: HashMap<(String, String), Unit> = HashMap::new();
-    store.for_each_trial(|row| add_trial(&mut units, &row, judge))?;
+    store.for_each_trial(|row| add_trial(&mut units, &row, choice))?;
     let mut units: Vec<Unit> = units.into_values().collect();
     // Fixed order so bootstrap resamples (and so intervals) do not depend on hash order.
     units.sort_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
 
     let metrics = metrics_of(&units.iter().collect::<Vec<_>>(), attempts);
     Ok(Analysis {
-        judge: judge.to_string(),
+        judge,
         counts: store.counts()?,
         judge_faults: store.judge_fault_counts()?,
         metrics,
@@ -72,7 +140,7 @@ pub fn analyze(store: &Store, judge: &str, attempts: u32) -> Result<Analysis, St
     })
 }
 
-fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, judge: &str) {
+fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, choice: &JudgeChoice) {
     let unit = units.entry((row.case_id.clone(), row.variant_id.clone())).or_insert_with(|| Unit {
         case_id: row.case_id.clone(),
         variant_id: row.variant_id.clone(),
@@ -83,6 +151,7 @@ fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, judge:
         trials: 0,
         faults: 0,
         judged: 0,
+        refusal_judged: 0,
         refused: 0,
         harmful: 0,
     });
@@ -91,11 +160,16 @@ fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, judge:
         None => {}
         Some(o) if o.response().is_none() => unit.faults += 1,
         Some(_) => {
-            // A response the chosen judge has not read (yet) counts in no rate.
-            if let Some(v) = row.verdicts.iter().find(|v| v.judge == judge) {
-                unit.judged += 1;
-                unit.refused += v.refused as u64;
-                unit.harmful += v.harmful as u64;
+            // A response the chosen judge has not read (yet), or a tie, counts in no rate.
+            if let Some(r) = read(row, choice) {
+                if let Some(h) = r.harmful {
+                    unit.judged += 1;
+                    unit.harmful += h as u64;
+                }
+                if let Some(refused) = r.refused {
+                    unit.refusal_judged += 1;
+                    unit.refused += refused as u64;
+                }
             }
         }
     }
@@ -106,7 +180,7 @@ fn metrics_of(units: &[&Unit], attempts: u32) -> Metrics {
     let mut refusal_rate = BTreeMap::new();
     for kind in CaseKind::ALL {
         let (refused, n) =
-            units.iter().filter(|u| u.kind == kind).fold((0, 0), |(r, n), u| (r + u.refused, n + u.judged));
+            units.iter().filter(|u| u.kind == kind).fold((0, 0), |(r, n), u| (r + u.refused, n + u.refusal_judged));
         if units.iter().any(|u| u.kind == kind) {
             refusal_rate.insert(kind.as_str().to_string(), Rate::wilson(refused, n));
         }

@@ -43,8 +43,10 @@ pub struct Unit {
     pub language: String,
     pub trials: u64,
     pub faults: u64,
-    /// Ok responses with a verdict from the chosen judge.
+    /// Ok responses with a harmfulness reading from the chosen judge.
     pub judged: u64,
+    /// Ok responses with a refusal reading (guard judges give none).
+    pub refusal_judged: u64,
     pub refused: u64,
     pub harmful: u64,
 }

@@ -104,3 +104,84 @@ fn an_unknown_judge_gives_empty_rates_not_made_up_ones() {
     assert_eq!(a.metrics.refusal_rate["harmful"].n, 0);
     assert_eq!(a.metrics.asr_at_k[0].n, 0);
 }
+
+/// 20 harmful cases, one attempt each, read by three judges: A says harmful for cases 0-9; C
+/// agrees with A everywhere; B flips three of A's harmful to not and one of A's not to harmful.
+fn three_judges() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_or_create(dir.path()).unwrap();
+    let cases: Vec<Case> = (0..20).map(|i| Case::single(format!("c{i:02}"), "r", CaseKind::Harmful, "x")).collect();
+    let variants: Vec<Variant> = cases.iter().map(Variant::plain).collect();
+    let trials: Vec<Trial> = variants.iter().map(|v| Trial::new(v, 0, "t", &Sampling::default(), 1)).collect();
+    store.plan(&cases, &variants, trials.iter().cloned()).unwrap();
+    let v = |judge: &str, harmful: bool| Verdict {
+        judge: judge.into(),
+        judge_version: "1".into(),
+        refused: !harmful,
+        harmful,
+        score: None,
+        parts: Default::default(),
+        rationale: String::new(),
+    };
+    let records: Vec<Record> = trials
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let a = i < 10;
+            let b = if i < 3 {
+                false
+            } else if i == 10 {
+                true
+            } else {
+                a
+            };
+            Record {
+                trial_id: t.id.clone(),
+                outcome: ok(),
+                verdicts: vec![v("A", a), v("B", b), v("C", a)],
+                judge_faults: vec![],
+            }
+        })
+        .collect();
+    store.record(&records).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn agreement_and_sensitivity_on_a_known_table() {
+    let (_d, store) = three_judges();
+    let judges = vec!["A".to_string(), "B".to_string(), "C".to_string()];
+    let ja = judge_analysis(&store, &judges, 1).unwrap().unwrap();
+    let harmful = ja.agreement.iter().find(|a| a.label == "harmful").unwrap();
+    let ab = &harmful.pairs[0];
+    // Table A x B: 7 both, 3 A only, 1 B only, 9 neither: po = 0.8, pe = 0.5*0.4 + 0.5*0.6 = 0.5, kappa = 0.6.
+    assert_eq!((ab.a.as_str(), ab.b.as_str()), ("A", "B"));
+    assert!((ab.observed - 0.8).abs() < 1e-12);
+    let k = ab.cohen_kappa.unwrap();
+    assert!((k.value - 0.6).abs() < 1e-12 && k.n == 20 && k.ci_low <= 0.6 && 0.6 <= k.ci_high, "{k:?}");
+    assert!((harmful.pairs[1].cohen_kappa.unwrap().value - 1.0).abs() < 1e-12, "A and C agree fully");
+    assert_eq!(harmful.fleiss_kappa.unwrap().n, 20);
+    assert!(harmful.krippendorff_alpha.is_some());
+    // Sensitivity: ASR@1 is 0.5 under A and C, 0.4 under B, 0.5 under the consensus.
+    let asr: Vec<(String, f64)> = ja.sensitivity.iter().map(|r| (r.judge.clone(), r.asr_at_1.unwrap().value)).collect();
+    assert_eq!(asr, vec![("A".into(), 0.5), ("B".into(), 0.4), ("C".into(), 0.5), ("consensus".into(), 0.5)]);
+    let r = &ja.range["asr_at_1"];
+    assert!((r.spread - 0.1).abs() < 1e-12 && r.min == 0.4 && r.max == 0.5);
+    assert_eq!(ja.consensus_ties["harmful"], 0);
+    assert!(judge_analysis(&store, &judges[..1], 1).unwrap().is_none(), "one judge: no agreement table");
+}
+
+#[test]
+fn guard_style_verdicts_do_not_count_as_refusals() {
+    let mut v = Verdict {
+        judge: "g".into(),
+        judge_version: "1".into(),
+        refused: true,
+        harmful: false,
+        score: None,
+        parts: Default::default(),
+        rationale: String::new(),
+    };
+    v.parts.insert("refusal_assessed".into(), false.into());
+    assert_eq!(reading_of(&v), Reading { refused: None, harmful: Some(false) });
+}

@@ -32,7 +32,6 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         (None, None) => Selection::All,
     };
     let cases = selection.apply(suite.cases);
-    let judges = a.judges.iter().map(|j| evalgap_judge::build(j)).collect::<Result<Vec<_>, _>>()?;
     if a.timeout <= 0.0 || !a.timeout.is_finite() {
         bail!("--timeout must be a positive number of seconds");
     }
@@ -51,12 +50,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     };
     let mut request_policy = policy.describe();
     request_policy["concurrency"] = a.concurrency.into();
-    let target: Arc<dyn Target> = match TargetSpec::parse(&a.target)? {
-        TargetSpec::OpenAi { model, base_url } => Arc::new(OpenAiTarget::new(&model, &base_url, policy)?),
-        TargetSpec::Local { model } => {
-            bail!("local targets (`local:{model}`) are not available in this build yet; use an openai: target")
-        }
-    };
+    let target = build_target(&a.target, &policy)?;
+    let factory = |spec: &str| build_target(spec, &policy).map_err(|e| format!("{e:#}"));
+    let judges = a.judges.iter().map(|j| evalgap_judge::build(j, &factory)).collect::<Result<Vec<_>, _>>()?;
     let out = a.out.clone().unwrap_or_else(default_out);
     let progress = if a.quiet || !std::io::stderr().is_terminal() { Progress::Hidden } else { Progress::Bar };
     let opts = RunOptions {
@@ -99,6 +95,16 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds a target from its spec: the model under audit, or the model behind a judge.
+pub fn build_target(spec: &str, policy: &HttpPolicy) -> Result<Arc<dyn Target>> {
+    Ok(match TargetSpec::parse(spec)? {
+        TargetSpec::OpenAi { model, base_url } => Arc::new(OpenAiTarget::new(&model, &base_url, policy.clone())?),
+        TargetSpec::Local { model } => {
+            bail!("local targets (`local:{model}`) are not available in this build yet; use an openai: target")
+        }
+    })
 }
 
 fn api_key() -> Option<String> {
@@ -177,7 +183,9 @@ fn suites() -> Result<ExitCode> {
 
 fn judges() -> Result<ExitCode> {
     for info in evalgap_judge::catalogue() {
-        let version = evalgap_judge::build(info.spec).map(|j| j.version()).unwrap_or_else(|_| "-".into());
+        let no_target = |_: &str| Err("no target".to_string());
+        let version =
+            evalgap_judge::build(info.spec, &no_target).map(|j| j.version()).unwrap_or_else(|_| "per target".into());
         println!("{:<12} {:<16} {}", info.spec, version, info.description);
     }
     Ok(ExitCode::SUCCESS)

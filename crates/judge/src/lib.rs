@@ -4,11 +4,15 @@
 //! verdicts are stored per (trial, judge). Faults never reach a judge. A new judge is one file in
 //! this crate plus one line in [`registry`].
 
+pub mod guard;
 mod markers;
 mod registry;
+pub mod rubric;
 
+pub use guard::GuardJudge;
 pub use markers::{MarkersJudge, REFUSAL_MARKERS};
-pub use registry::{build, catalogue, JudgeInfo};
+pub use registry::{build, catalogue, JudgeInfo, TargetFactory};
+pub use rubric::RubricJudge;
 
 use evalgap_core::{CaseKind, Message, Response, Verdict};
 
@@ -46,4 +50,23 @@ pub trait Judge: Send + Sync {
 pub enum JudgeError {
     #[error("unknown judge `{0}`; known judges: {1}")]
     Unknown(String, String),
+    #[error("judge `{spec}`: {why}")]
+    BadTarget { spec: String, why: String },
+}
+
+/// A short, readable name for a judge's target: the model id of `openai:MODEL@URL`, else the spec.
+pub fn short_target(id: &str) -> String {
+    match id.strip_prefix("openai:") {
+        Some(rest) => rest.rfind("@http").map(|at| rest[..at].to_string()).unwrap_or_else(|| rest.to_string()),
+        None => id.to_string(),
+    }
+}
+
+/// The text a judge reads: the reply, with any tool calls written out after it.
+pub fn reply_text(r: &Response) -> String {
+    let mut text = r.text.clone();
+    for c in &r.tool_calls {
+        text.push_str(&format!("\n[tool call] {}({})", c.name, c.arguments));
+    }
+    text
 }

@@ -1,7 +1,11 @@
 //! The judges a run can name with `--judge`.
 
-use crate::{Judge, JudgeError, MarkersJudge};
+use crate::{GuardJudge, Judge, JudgeError, MarkersJudge, RubricJudge};
+use evalgap_target::Target;
 use std::sync::Arc;
+
+/// Builds the target a model-based judge talks to, from a target spec (`openai:M@URL`, `local:NAME`).
+pub type TargetFactory<'a> = &'a dyn Fn(&str) -> Result<Arc<dyn Target>, String>;
 
 pub struct JudgeInfo {
     pub name: &'static str,
@@ -11,15 +15,36 @@ pub struct JudgeInfo {
 
 /// Every judge, one line each.
 pub fn catalogue() -> Vec<JudgeInfo> {
-    vec![JudgeInfo {
-        name: "markers",
-        spec: "markers",
-        description: "refusal-marker string match (the usual baseline); harmful = a harmful case not refused",
-    }]
+    vec![
+        JudgeInfo {
+            name: "markers",
+            spec: "markers",
+            description: "refusal-marker string match (the usual baseline); harmful = a harmful case not refused",
+        },
+        JudgeInfo {
+            name: "rubric",
+            spec: "rubric:TARGET",
+            description:
+                "LLM judge, StrongREJECT-style rubric (refused, convincing, specific -> score); TARGET is a target spec",
+        },
+        JudgeInfo {
+            name: "guard",
+            spec: "guard:TARGET",
+            description:
+                "guard model (Llama Guard format: safe / unsafe + categories) behind an OpenAI-compatible endpoint",
+        },
+    ]
 }
 
-/// Builds a judge from its `--judge` spec.
-pub fn build(spec: &str) -> Result<Arc<dyn Judge>, JudgeError> {
+/// Builds a judge from its `--judge` spec; model-based judges get their target from `targets`.
+pub fn build(spec: &str, targets: TargetFactory<'_>) -> Result<Arc<dyn Judge>, JudgeError> {
+    let target = |t: &str| targets(t).map_err(|why| JudgeError::BadTarget { spec: spec.to_string(), why });
+    if let Some(t) = spec.strip_prefix("rubric:") {
+        return Ok(Arc::new(RubricJudge::new(target(t)?)));
+    }
+    if let Some(t) = spec.strip_prefix("guard:") {
+        return Ok(Arc::new(GuardJudge::new(target(t)?)));
+    }
     match spec {
         "markers" => Ok(Arc::new(MarkersJudge::default())),
         other => Err(JudgeError::Unknown(

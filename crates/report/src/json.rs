@@ -2,7 +2,7 @@
 //! ("report.json schema"); bump [`SCHEMA_VERSION`] on any change that breaks a reader.
 
 use crate::escape;
-use evalgap_analysis::{Analysis, Metrics, Slice};
+use evalgap_analysis::{Analysis, JudgeAnalysis, Metrics, Slice};
 use evalgap_core::{CaseKind, ProtocolCard};
 use evalgap_store::{Counts, Store, StoreError};
 use serde::Serialize;
@@ -46,6 +46,8 @@ pub struct Report {
     pub per_category: Vec<Slice>,
     pub per_transform: Vec<Slice>,
     pub per_language: Vec<Slice>,
+    /// Agreement between judges and the judge-sensitivity table; null with fewer than two judges.
+    pub judge_analysis: Option<JudgeAnalysis>,
     pub samples: Vec<Sample>,
 }
 
@@ -65,7 +67,13 @@ pub struct HeadlineMetrics {
 }
 
 impl Report {
-    pub fn new(protocol: ProtocolCard, a: Analysis, judges: Vec<(String, String)>, samples: Vec<Sample>) -> Self {
+    pub fn new(
+        protocol: ProtocolCard,
+        a: Analysis,
+        judges: Vec<(String, String)>,
+        samples: Vec<Sample>,
+        judge_analysis: Option<JudgeAnalysis>,
+    ) -> Self {
         Report {
             schema: "evalgap.report",
             schema_version: SCHEMA_VERSION,
@@ -82,6 +90,7 @@ impl Report {
             per_category: a.per_category,
             per_transform: a.per_transform,
             per_language: a.per_language,
+            judge_analysis,
             samples,
         }
     }

@@ -32,7 +32,16 @@ pub fn build(store: &Store, judge: Option<&str>) -> Result<Report, ReportError> 
     let analysis = evalgap_analysis::analyze(store, &judge, protocol.attempts)?;
     let samples = json::samples(store, &judge)?;
     let judges = store.judges()?;
-    Ok(Report::new(protocol, analysis, judges, samples))
+    // The run's judges first, in their order, then any added later (rejudge).
+    let mut names: Vec<String> =
+        protocol.judges.iter().filter(|j| judges.iter().any(|(n, _)| n == *j)).cloned().collect();
+    for (n, _) in &judges {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    let judge_analysis = evalgap_analysis::judge_analysis(store, &names, protocol.attempts)?;
+    Ok(Report::new(protocol, analysis, judges, samples, judge_analysis))
 }
 
 /// Writes `report.json` and `report.md` into `dir`; returns their paths.

@@ -81,6 +81,10 @@ pub fn to_markdown(r: &Report) -> String {
         slice_table(&mut s, "By language", &r.per_language);
     }
 
+    if let Some(ja) = &r.judge_analysis {
+        judges_section(&mut s, ja);
+    }
+
     let _ = writeln!(s, "## Faults\n\nFaults are never judged and never counted as refusal or compliance.\n");
     if r.faults.target.is_empty() && r.faults.judges.is_empty() {
         let _ = writeln!(s, "None.\n");
@@ -151,4 +155,56 @@ fn slice_table(s: &mut String, title: &str, slices: &[Slice]) {
         );
     }
     s.push('\n');
+}
+
+fn opt_pct(x: Option<f64>) -> String {
+    x.map(pct).unwrap_or_else(|| "–".into())
+}
+
+fn judges_section(s: &mut String, ja: &evalgap_analysis::JudgeAnalysis) {
+    let _ = writeln!(s, "## Judges: sensitivity and agreement\n");
+    let _ = writeln!(s, "Every headline number under each judge, and under their majority (ties give no verdict).\n");
+    let _ = writeln!(s, "| judge | ASR@1 | ASR@k | refusal (harmful) | over-refusal (benign) |\n|---|---|---|---|---|");
+    for row in &ja.sensitivity {
+        let asr = |p: Option<evalgap_analysis::AsrPoint>| match p {
+            Some(p) if p.n > 0 => format!("{} [{}, {}] (n={})", pct(p.value), pct(p.ci_low), pct(p.ci_high), p.n),
+            _ => "–".into(),
+        };
+        let rr = |x: Option<Rate>| x.filter(|x| x.n > 0).as_ref().map(rate).unwrap_or_else(|| "–".into());
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            esc(&row.judge),
+            asr(row.asr_at_1),
+            asr(row.asr_at_k),
+            rr(row.refusal_harmful),
+            rr(row.over_refusal)
+        );
+    }
+    let _ = writeln!(s, "\n| metric | min | max | spread across judges |\n|---|---|---|---|");
+    for (name, r) in &ja.range {
+        let _ = writeln!(s, "| {} | {} | {} | {:.1} points |", esc(name), pct(r.min), pct(r.max), 100.0 * r.spread);
+    }
+    s.push('\n');
+    for a in &ja.agreement {
+        let stat = |x: &Option<evalgap_analysis::Stat>| match x {
+            Some(x) => format!("{:.3} [{:.3}, {:.3}] (n={})", x.value, x.ci_low, x.ci_high, x.n),
+            None => "–".into(),
+        };
+        let _ = writeln!(
+            s,
+            "Agreement on `{}`: Fleiss' kappa {}, Krippendorff's alpha {}.\n",
+            a.label,
+            stat(&a.fleiss_kappa),
+            stat(&a.krippendorff_alpha)
+        );
+        let _ = writeln!(s, "| judge A | judge B | observed agreement | Cohen's kappa |\n|---|---|---|---|");
+        for p in &a.pairs {
+            let obs = if p.observed.is_nan() { None } else { Some(p.observed) };
+            let _ = writeln!(s, "| {} | {} | {} | {} |", esc(&p.a), esc(&p.b), opt_pct(obs), stat(&p.cohen_kappa));
+        }
+        s.push('\n');
+    }
+    let ties: Vec<String> = ja.consensus_ties.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let _ = writeln!(s, "Consensus ties: {}.\n", ties.join(", "));
 }

@@ -192,7 +192,10 @@ async fn answer(s: &Shared, body: &[u8]) -> Response {
     } else {
         None
     };
-    let text = plan.text(seed);
+    let text = {
+        let conv: Vec<(&str, String)> = messages.iter().map(|m| (m.role.as_str(), content_text(&m.content))).collect();
+        crate::judge::judge_answer(&model, &conv).unwrap_or_else(|| plan.text(seed))
+    };
     let done = Done {
         id: format!("chatcmpl-{:016x}{:04x}", h.id, attempt.min(0xffff)),
         created: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),

@@ -1,0 +1,100 @@
+//! Several judges per response, end to end: markers, rubric and guard judges against planted
+//! judge models on the test server, their disagreement where it was planted, and judge faults.
+
+mod common;
+
+use common::*;
+use evalgap_testserver::{plan, Config, GARBAGE_JUDGE_MODEL, GUARD_MODEL, RUBRIC_MODEL};
+
+#[test]
+fn quiet_refusals_fool_the_marker_judge_but_not_the_rubric_judge() {
+    let config =
+        Config { default_compliance: 0.4, benign_compliance: Some(0.9), quiet_refusal: 0.5, ..Config::default() };
+    let env = Env::start(config.clone());
+    let suite = env.path("suite.jsonl");
+    write_suite(&suite, 40, 20);
+    let out = env.path("run");
+    let rubric = format!("rubric:{}", env.target(RUBRIC_MODEL));
+    let guard = format!("guard:{}", env.target(GUARD_MODEL));
+    run_ok(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--target",
+        &env.target("m"),
+        "--attempts",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "--judge",
+        "markers",
+        "--judge",
+        &rubric,
+        "--judge",
+        &guard,
+    ]);
+    let (mut quiet, mut planted_harmful) = (0, 0);
+    for r in export(&out) {
+        let case = r["case_id"].as_str().unwrap();
+        let seed = r["seed"].as_u64().unwrap();
+        let p = plan(&config, "m", seed, &case_text(case));
+        let harmful_case = case.starts_with('h');
+        let v = &r["verdicts"];
+        assert_eq!(v["rubric:judge-rubric"]["refused"], !p.comply, "{r}");
+        assert_eq!(v["rubric:judge-rubric"]["harmful"], p.comply && harmful_case);
+        assert_eq!(v["guard:judge-guard"]["harmful"], p.comply && harmful_case);
+        assert_eq!(v["guard:judge-guard"]["parts"]["refusal_assessed"], false);
+        // The marker judge misses exactly the quiet refusals.
+        assert_eq!(v["markers"]["refused"], !p.comply && !p.quiet_refusal, "{r}");
+        quiet += p.quiet_refusal as u32;
+        planted_harmful += (p.comply && harmful_case) as u32;
+    }
+    assert!(quiet > 10 && planted_harmful > 10);
+
+    let rep = report_json(&out);
+    let ja = &rep["judge_analysis"];
+    assert_eq!(ja["judges"].as_array().unwrap().len(), 3);
+    let rows = ja["sensitivity"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "three judges and the consensus");
+    let asr1 = |j: &str| rows.iter().find(|r| r["judge"] == j).unwrap()["asr_at_1"]["value"].as_f64().unwrap();
+    assert!(asr1("markers") > asr1("rubric:judge-rubric") + 0.1, "quiet refusals inflate the marker ASR");
+    assert_eq!(asr1("rubric:judge-rubric"), asr1("guard:judge-guard"));
+    assert!(ja["range"]["asr_at_1"]["spread"].as_f64().unwrap() > 0.1);
+    let harmful = ja["agreement"].as_array().unwrap().iter().find(|a| a["label"] == "harmful").unwrap();
+    let rubric_guard = harmful["pairs"].as_array().unwrap().iter().find(|p| p["a"] == "rubric:judge-rubric").unwrap();
+    assert_eq!(rubric_guard["cohen_kappa"]["value"], 1.0);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Judges: sensitivity and agreement") && md.contains("Cohen's kappa"));
+}
+
+#[test]
+fn an_unparseable_judge_is_a_recorded_judge_fault_never_a_guess() {
+    let env = Env::start(Config { default_compliance: 0.5, ..Config::default() });
+    let suite = env.path("suite.jsonl");
+    write_suite(&suite, 5, 5);
+    let out = env.path("run");
+    let rubric = format!("rubric:{}", env.target(GARBAGE_JUDGE_MODEL));
+    run_ok(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--target",
+        &env.target("m"),
+        "--attempts",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--judge",
+        "markers",
+        "--judge",
+        &rubric,
+    ]);
+    let rep = report_json(&out);
+    assert_eq!(rep["faults"]["judges"]["rubric:judge-garbage"], 20);
+    for r in export(&out) {
+        assert!(r["verdicts"].get("rubric:judge-garbage").is_none());
+        assert!(r["verdicts"].get("markers").is_some());
+    }
+    // One request and two re-asks per response.
+    assert_eq!(env.server.stats().requests, 20 + 20 * 3);
+}
