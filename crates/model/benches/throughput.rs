@@ -57,7 +57,12 @@ fn main() {
     let m = LocalModel::load(&path).expect("load");
     let load_s = t0.elapsed().as_secs_f64();
     let net = m.model();
-    println!("model {model} ({}), threads {}, simd {}", m.info().arch, rayon::current_num_threads(), evalgap_model::quant::simd_available());
+    println!(
+        "model {model} ({}), threads {}, simd {}",
+        m.info().arch,
+        rayon::current_num_threads(),
+        evalgap_model::quant::simd_available()
+    );
     println!("load {:.3} s", load_s);
 
     // pp64
@@ -66,7 +71,13 @@ fn main() {
         let ids = prompt_tokens(&m, 64, r);
         let mut cache = KvCache::new(net.cfg.n_layers);
         let t = Instant::now();
-        net.forward(&mut [SeqStep { cache: &mut cache, tokens: &ids, hooks: None, residuals: None, all_logits: false }]);
+        net.forward(&mut [SeqStep {
+            cache: &mut cache,
+            tokens: &ids,
+            hooks: None,
+            residuals: None,
+            all_logits: false,
+        }]);
         pp.push(64.0 / t.elapsed().as_secs_f64());
     }
     // tg32 after a short prompt
@@ -74,11 +85,23 @@ fn main() {
     for r in 0..reps {
         let ids = prompt_tokens(&m, 8, r);
         let mut cache = KvCache::new(net.cfg.n_layers);
-        let lg = net.forward(&mut [SeqStep { cache: &mut cache, tokens: &ids, hooks: None, residuals: None, all_logits: false }]);
+        let lg = net.forward(&mut [SeqStep {
+            cache: &mut cache,
+            tokens: &ids,
+            hooks: None,
+            residuals: None,
+            all_logits: false,
+        }]);
         let mut tok = argmax(&lg[0]);
         let t = Instant::now();
         for _ in 0..32 {
-            let lg = net.forward(&mut [SeqStep { cache: &mut cache, tokens: &[tok], hooks: None, residuals: None, all_logits: false }]);
+            let lg = net.forward(&mut [SeqStep {
+                cache: &mut cache,
+                tokens: &[tok],
+                hooks: None,
+                residuals: None,
+                all_logits: false,
+            }]);
             tok = argmax(&lg[0]);
         }
         tg.push(32.0 / t.elapsed().as_secs_f64());

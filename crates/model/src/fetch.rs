@@ -322,7 +322,9 @@ pub fn file_sha256_if_verified(path: &Path) -> Option<String> {
     (*s == size && *m == mtime).then(|| sha.clone())
 }
 
-static HASH_MEMO: Mutex<Option<HashMap<PathBuf, (u64, u128, String)>>> = Mutex::new(None);
+/// Hashes computed by this process: path -> (size, mtime, sha256).
+type HashMemo = HashMap<PathBuf, (u64, u128, String)>;
+static HASH_MEMO: Mutex<Option<HashMemo>> = Mutex::new(None);
 
 /// The sha256 of a file, in hex. Uses the verified marker of cached files (no re-hash), and
 /// remembers the value for other files during this process.

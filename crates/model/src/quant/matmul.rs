@@ -42,7 +42,7 @@ impl<'x> Input<'x> {
     pub fn new(x: &'x [f32], cols: usize) -> Input<'x> {
         assert_eq!(x.len() % cols, 0);
         let mut q8 = Vec::new();
-        if cols % QK == 0 {
+        if cols.is_multiple_of(QK) {
             quantize_q8(x, &mut q8);
         }
         Input { n: x.len() / cols, cols, x, q8 }

@@ -7,12 +7,19 @@
 
 pub mod f16;
 pub mod matmul;
+#[allow(clippy::needless_range_loop)] // block formats read best with explicit indices
 pub mod q4_0;
+#[allow(clippy::needless_range_loop)] // block formats read best with explicit indices
 pub mod q4_1;
+#[allow(clippy::needless_range_loop)] // block formats read best with explicit indices
 pub mod q4_k;
+#[allow(clippy::needless_range_loop)] // block formats read best with explicit indices
 pub mod q5_0;
+#[allow(clippy::needless_range_loop)] // block formats read best with explicit indices
 pub mod q5_k;
+#[allow(clippy::needless_range_loop)] // block formats read best with explicit indices
 pub mod q6_k;
+#[allow(clippy::needless_range_loop)] // block formats read best with explicit indices
 pub mod q8_0;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod simd;
@@ -134,10 +141,7 @@ pub fn quantize_q8_scalar(x: &[f32], out: &mut Vec<BlockQ8>) {
         let amax = chunk.iter().fold(0f32, |m, v| m.max(v.abs()));
         let d = amax / 127.0;
         let id = if d > 0.0 { 1.0 / d } else { 0.0 };
-        let mut b = BlockQ8 {
-            d: f16::round_f16(d),
-            ..Default::default()
-        };
+        let mut b = BlockQ8 { d: f16::round_f16(d), ..Default::default() };
         let mut sum = 0i32;
         for (q, &v) in b.qs.iter_mut().zip(chunk) {
             let r = (v * id).round_ties_even() as i32;

@@ -11,7 +11,7 @@ pub const BLOCK_BYTES: usize = 4 + 12 + QK_K / 8 + QK_K / 2;
 fn value(b: &[u8], j: usize, l: usize) -> u8 {
     let c = j / 2;
     let ql = b[48 + 32 * c + l];
-    let nib = if j % 2 == 0 { ql & 0x0f } else { ql >> 4 };
+    let nib = if j.is_multiple_of(2) { ql & 0x0f } else { ql >> 4 };
     let hbit = (b[16 + l] >> j) & 1;
     nib | (hbit << 4)
 }

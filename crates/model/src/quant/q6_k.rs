@@ -99,7 +99,7 @@ pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
 pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     let nb = xs[0].len();
     assert!(xs.len() <= 4 && out.len() >= xs.len() && xs.iter().all(|x| x.len() == nb));
-    assert!(w.len() * 8 >= nb * BLOCK_BYTES && nb % 8 == 0);
+    assert!(w.len() * 8 >= nb * BLOCK_BYTES && nb.is_multiple_of(8));
     // SAFETY: only handed out by `dot_simd` after AVX2/FMA/F16C detection; bounds checked above.
     unsafe {
         match xs.len() {

@@ -63,7 +63,7 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     use std::arch::x86_64::*;
     let mut acc = [_mm256_setzero_ps(); N];
     let p = w.as_ptr();
-    
+
     for i in 0..xs[0].len() {
         let b = p.add(i * BLOCK_BYTES);
         let d = f16_at(b, 0);

@@ -100,11 +100,7 @@ pub unsafe fn quantize_q8(x: &[f32], out: &mut Vec<super::BlockQ8>) {
         let cd = _mm256_packs_epi32(q[2], q[3]);
         let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), perm);
         let dd = f16(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(d), _MM_FROUND_TO_NEAREST_INT), 0) as u16);
-        let mut b = super::BlockQ8 {
-            d: dd,
-            s: 0.0,
-            qs: [0; 32],
-        };
+        let mut b = super::BlockQ8 { d: dd, s: 0.0, qs: [0; 32] };
         _mm256_storeu_si256(b.qs.as_mut_ptr() as *mut __m256i, bytes);
         b.s = f16(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(dd * isum as f32), _MM_FROUND_TO_NEAREST_INT), 0) as u16);
         out.push(b);

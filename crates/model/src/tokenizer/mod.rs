@@ -48,8 +48,8 @@ const EOG_NAMES: &[&str] = &[
 ];
 
 enum Kind {
-    Bpe(bpe::Bpe),
-    Spm(spm::Spm),
+    Bpe(Box<bpe::Bpe>),
+    Spm(Box<spm::Spm>),
 }
 
 /// A tokenizer and detokenizer for one vocabulary.
@@ -99,7 +99,7 @@ impl Tokenizer {
                     .map(|a| a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
                     .unwrap_or_default();
                 let pre = pretokenize::PreTokenizer::from_gguf(g.get_str("tokenizer.ggml.pre").unwrap_or("default"));
-                Kind::Bpe(bpe::Bpe::new(pre, &merges, &token_to_id))
+                Kind::Bpe(Box::new(bpe::Bpe::new(pre, &merges, &token_to_id)))
             }
             "llama" => {
                 let scores: Vec<f32> = g
@@ -111,11 +111,11 @@ impl Tokenizer {
                 for (b, slot) in byte_tokens.iter_mut().enumerate() {
                     *slot = token_to_id.get(&format!("<0x{b:02X}>")).copied();
                 }
-                Kind::Spm(spm::Spm {
+                Kind::Spm(Box::new(spm::Spm {
                     scores,
                     byte_tokens,
                     add_space_prefix: flag("tokenizer.ggml.add_space_prefix").unwrap_or(true),
-                })
+                }))
             }
             other => {
                 return Err(bad(format!(
