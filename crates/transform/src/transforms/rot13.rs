@@ -1,0 +1,30 @@
+//! `rot13`: the request in ROT13 (ASCII letters rotated by 13), with an instruction to decode and answer.
+
+use super::encode;
+use crate::ctx::Ctx;
+use crate::encoding;
+use crate::registry::{Arg, Def};
+use crate::{TransformError, TransformInfo};
+use serde_json::Value;
+
+pub(crate) const DEF: Def = Def {
+    info: TransformInfo {
+        name: "rot13",
+        family: "encoding",
+        params: encode::PARAMS,
+        description: "the request in ROT13 (ASCII letters rotated by 13), with an instruction to decode and answer; responses in ROT13 are decoded for the judges",
+        pool_size: encode::TEMPLATES.len(),
+    },
+    arg: Arg::Optional,
+    example_arg: None,
+    in_all: true,
+    last: None,
+    encoding: true,
+    check: encode::check,
+    apply,
+    decode: Some(encoding::read_rot13_response),
+};
+
+fn apply(cx: &mut Ctx<'_>) -> Result<Value, TransformError> {
+    encode::apply(cx, "ROT13", encoding::rot13)
+}
