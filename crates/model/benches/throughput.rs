@@ -22,6 +22,16 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) used by this process so far.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 of /proc/PID/stat (utime, stime), in clock ticks (100 per second).
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
 fn prompt_tokens(m: &LocalModel, n: usize, salt: usize) -> Vec<u32> {
     let text = "The quick brown fox jumps over the lazy dog while the audit of small language models goes on. ";
     let mut ids = m.tokenize(text, true, false);
@@ -82,6 +92,7 @@ fn main() {
     }
     // tg32 after a short prompt
     let mut tg = Vec::new();
+    let mut tg_cpu = 0.0;
     for r in 0..reps {
         let ids = prompt_tokens(&m, 8, r);
         let mut cache = KvCache::new(net.cfg.n_layers);
@@ -94,6 +105,7 @@ fn main() {
         }]);
         let mut tok = argmax(&lg[0]);
         let t = Instant::now();
+        let c = cpu_seconds();
         for _ in 0..32 {
             let lg = net.forward(&mut [SeqStep {
                 cache: &mut cache,
@@ -105,6 +117,7 @@ fn main() {
             tok = argmax(&lg[0]);
         }
         tg.push(32.0 / t.elapsed().as_secs_f64());
+        tg_cpu += cpu_seconds() - c;
     }
     let stats = |v: &[f64]| {
         let mean = v.iter().sum::<f64>() / v.len() as f64;
@@ -113,6 +126,7 @@ fn main() {
     };
     println!("pp64 {} tok/s", stats(&pp));
     println!("tg32 {} tok/s", stats(&tg));
+    println!("tg32 CPU time {:.1} ms/token (all threads)", tg_cpu * 1000.0 / (32 * reps) as f64);
 
     for &b in &batches {
         let prompts: Vec<Vec<u32>> = (0..b).map(|s| prompt_tokens(&m, 64, s)).collect();

@@ -73,22 +73,42 @@ pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
 unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     use super::simd::*;
     use std::arch::x86_64::*;
-    let mut acc = [_mm256_setzero_ps(); N];
-    let mut mins = [0f32; N];
+    // Two sets of accumulators (even and odd blocks) so that consecutive blocks do not wait on
+    // each other's additions.
+    let mut acc0 = [_mm256_setzero_ps(); N];
+    let mut acc1 = [_mm256_setzero_ps(); N];
+    let mut mins = [_mm_setzero_ps(); N];
     let p = w.as_ptr();
-    for i in 0..xs[0].len() {
-        let b = p.add(i * BLOCK_BYTES);
-        let d = f16_at(b, 0);
-        let m = f16_at(b, 2);
-        let q = unpack_nibbles(b.add(4));
-        for r in 0..N {
-            let a = xs.get_unchecked(r).get_unchecked(i);
-            let dot = dot_u8_i8(q, load_q8(&a.qs));
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), _mm256_cvtepi32_ps(dot), acc[r]);
-            mins[r] += m * a.s;
-        }
+    let nb = xs[0].len();
+    macro_rules! block {
+        ($i:expr, $acc:ident) => {{
+            let i = $i;
+            let b = p.add(i * BLOCK_BYTES);
+            // [d, m, d, m] of the weight block.
+            let dm = _mm_cvtph_ps(_mm_set1_epi32(std::ptr::read_unaligned(b as *const i32)));
+            let q = unpack_nibbles(b.add(4));
+            for r in 0..N {
+                let a = xs.get_unchecked(r).get_unchecked(i);
+                // [d * a.d, m * a.s]
+                let ds = _mm_castsi128_ps(_mm_loadl_epi64(a as *const BlockQ8 as *const __m128i));
+                let prod = _mm_mul_ps(dm, ds);
+                let dot = dot_u8_i8(q, load_q8(&a.qs));
+                $acc[r] = _mm256_fmadd_ps(_mm256_broadcastss_ps(prod), _mm256_cvtepi32_ps(dot), $acc[r]);
+                mins[r] = _mm_add_ps(mins[r], prod);
+            }
+        }};
+    }
+    let mut i = 0;
+    while i + 1 < nb {
+        block!(i, acc0);
+        block!(i + 1, acc1);
+        i += 2;
+    }
+    if i < nb {
+        block!(i, acc0);
     }
     for r in 0..N {
-        out[r] = hsum(acc[r]) + mins[r];
+        let m = mins[r];
+        out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) + _mm_cvtss_f32(_mm_shuffle_ps(m, m, 1));
     }
 }

@@ -148,6 +148,7 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     use super::simd::*;
     use std::arch::x86_64::*;
     let mut acc = [_mm256_setzero_ps(); N];
+    let mut acc1 = [_mm256_setzero_ps(); N];
     let mut mins = [0f32; N];
     let mask = _mm256_set1_epi8(0x0f);
     let p = w.as_ptr();
@@ -169,12 +170,12 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
                 let p0 = dot_u8_i8(lo, load_q8(&a0.qs));
                 let p1 = dot_u8_i8(hi, load_q8(&a1.qs));
                 acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(s0 * a0.d), _mm256_cvtepi32_ps(p0), acc[r]);
-                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(s1 * a1.d), _mm256_cvtepi32_ps(p1), acc[r]);
+                acc1[r] = _mm256_fmadd_ps(_mm256_set1_ps(s1 * a1.d), _mm256_cvtepi32_ps(p1), acc1[r]);
                 mins[r] += m0 * a0.s + m1 * a1.s;
             }
         }
     }
     for r in 0..N {
-        out[r] = hsum(acc[r]) - mins[r];
+        out[r] = hsum(_mm256_add_ps(acc[r], acc1[r])) - mins[r];
     }
 }

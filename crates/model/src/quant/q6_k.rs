@@ -117,7 +117,8 @@ pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
 unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     use super::simd::*;
     use std::arch::x86_64::*;
-    let mut acc = [_mm256_setzero_ps(); N];
+    let mut acc0 = [_mm256_setzero_ps(); N];
+    let mut acc1 = [_mm256_setzero_ps(); N];
     let m4 = _mm256_set1_epi8(0x0f);
     let m2 = _mm256_set1_epi8(3);
     let m32 = _mm256_set1_epi8(32);
@@ -151,12 +152,21 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
                     let sy = _mm256_sign_epi8(load_q8(&blk.qs), q);
                     let prod = _mm256_maddubs_epi16(aq, sy);
                     let s = _mm256_madd_epi16(prod, scales);
-                    acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * blk.d), _mm256_cvtepi32_ps(s), acc[r]);
+                    let v = _mm256_fmadd_ps(
+                        _mm256_set1_ps(d * blk.d),
+                        _mm256_cvtepi32_ps(s),
+                        if t & 1 == 0 { acc0[r] } else { acc1[r] },
+                    );
+                    if t & 1 == 0 {
+                        acc0[r] = v;
+                    } else {
+                        acc1[r] = v;
+                    }
                 }
             }
         }
     }
     for r in 0..N {
-        out[r] = hsum(acc[r]);
+        out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r]));
     }
 }

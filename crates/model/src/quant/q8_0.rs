@@ -61,23 +61,38 @@ pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
 unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     use super::simd::*;
     use std::arch::x86_64::*;
-    let mut acc = [_mm256_setzero_ps(); N];
+    // Two sets of accumulators (even and odd blocks) so that consecutive blocks do not wait on
+    // each other's additions.
+    let mut acc0 = [_mm256_setzero_ps(); N];
+    let mut acc1 = [_mm256_setzero_ps(); N];
     let p = w.as_ptr();
-
-    for i in 0..xs[0].len() {
-        let b = p.add(i * BLOCK_BYTES);
-        let d = f16_at(b, 0);
-        let q = _mm256_loadu_si256(b.add(2) as *const __m256i);
-        // |q| once; the sign moves onto each activation row.
-        let aq = _mm256_sign_epi8(q, q);
-        for r in 0..N {
-            let a = xs.get_unchecked(r).get_unchecked(i);
-            let sy = _mm256_sign_epi8(load_q8(&a.qs), q);
-            let dot = dot_u8_i8(aq, sy);
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), _mm256_cvtepi32_ps(dot), acc[r]);
-        }
+    let nb = xs[0].len();
+    macro_rules! block {
+        ($i:expr, $acc:ident) => {{
+            let i = $i;
+            let b = p.add(i * BLOCK_BYTES);
+            let d = f16_at(b, 0);
+            let q = _mm256_loadu_si256(b.add(2) as *const __m256i);
+            // |q| once; the sign moves onto each activation row.
+            let aq = _mm256_sign_epi8(q, q);
+            for r in 0..N {
+                let a = xs.get_unchecked(r).get_unchecked(i);
+                let sy = _mm256_sign_epi8(load_q8(&a.qs), q);
+                let dot = dot_u8_i8(aq, sy);
+                $acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), _mm256_cvtepi32_ps(dot), $acc[r]);
+            }
+        }};
+    }
+    let mut i = 0;
+    while i + 1 < nb {
+        block!(i, acc0);
+        block!(i + 1, acc1);
+        i += 2;
+    }
+    if i < nb {
+        block!(i, acc0);
     }
     for r in 0..N {
-        out[r] = hsum(acc[r]);
+        out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r]));
     }
 }
