@@ -1,0 +1,271 @@
+//! f32 matrix product `C = A * W^T + bias` for the encoder's linear layers.
+//!
+//! `W` (out x in, PyTorch's layout) is packed once at load into column panels of `nr` outputs,
+//! k-major, so the micro-kernel reads it contiguously. `A` is packed per block of `MR` rows.
+//! Blocking: K in blocks of `KC` (the A panel stays in L1), output columns in blocks of `NC`
+//! (the W block stays in L2). Row panels are spread over the rayon pool.
+//!
+//! Micro-kernels: AVX-512 (12 x 32, built with Rust >= 1.89 where its intrinsics are stable),
+//! AVX2+FMA (6 x 16), and a plain one the compiler vectorises for the baseline target. The
+//! choice is made once at run time (`EVALGAP_EMBED_GENERIC=1` forces the plain one).
+
+use crate::math::{isa, Isa};
+use rayon::prelude::*;
+
+const KC: usize = 384;
+const NC: usize = 512;
+
+/// A weight matrix packed for [`matmul`].
+pub struct Packed {
+    /// Outputs (rows of W).
+    pub n: usize,
+    /// Inputs (columns of W).
+    pub k: usize,
+    nr: usize,
+    data: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+fn tile() -> (usize, usize) {
+    match isa() {
+        Isa::Avx512 => (12, 32),
+        Isa::Avx2 => (6, 16),
+        Isa::Generic => (4, 16),
+    }
+}
+
+impl Packed {
+    /// Packs `w` (n x k, row-major) with its bias.
+    pub fn new(w: &[f32], n: usize, k: usize, bias: Vec<f32>) -> Self {
+        assert_eq!(w.len(), n * k);
+        assert_eq!(bias.len(), n);
+        let nr = tile().1;
+        assert_eq!(n % nr, 0, "output width {n} must be a multiple of {nr}");
+        let mut data = vec![0f32; n * k];
+        for p in 0..n / nr {
+            for kk in 0..k {
+                for j in 0..nr {
+                    data[p * k * nr + kk * nr + j] = w[(p * nr + j) * k + kk];
+                }
+            }
+        }
+        Self { n, k, nr, data, bias }
+    }
+}
+
+/// `c (m x n) = a (m x k) * W^T + bias`, all row-major.
+pub fn matmul(a: &[f32], w: &Packed, c: &mut [f32]) {
+    let (k, n) = (w.k, w.n);
+    let m = a.len() / k;
+    assert_eq!(a.len(), m * k);
+    assert_eq!(c.len(), m * n);
+    let (mr, nr) = tile();
+    assert_eq!(nr, w.nr, "weights packed for another kernel");
+    for row in c.chunks_exact_mut(n) {
+        row.copy_from_slice(&w.bias);
+    }
+    // Tasks of whole row panels, at least ~64 rows each, so small products stay on one thread.
+    let panels_per_task = (64 / mr).max(1);
+    let rows_per_task = panels_per_task * mr;
+    c.par_chunks_mut(rows_per_task * n).zip(a.par_chunks(rows_per_task * k)).for_each(|(c, a)| {
+        let rows = a.len() / k;
+        let mut apack = vec![0f32; KC * mr];
+        for k0 in (0..k).step_by(KC) {
+            let kc = KC.min(k - k0);
+            for n0 in (0..n).step_by(NC) {
+                let nc = NC.min(n - n0);
+                for r0 in (0..rows).step_by(mr) {
+                    let rows_here = mr.min(rows - r0);
+                    // Pack A rows r0.., columns k0.. into kc x mr (k-major), zero-padding rows.
+                    for kk in 0..kc {
+                        for i in 0..mr {
+                            apack[kk * mr + i] = if i < rows_here { a[(r0 + i) * k + k0 + kk] } else { 0.0 };
+                        }
+                    }
+                    for p in n0 / nr..(n0 + nc) / nr {
+                        let b = &w.data[p * k * nr + k0 * nr..][..kc * nr];
+                        let c = &mut c[r0 * n + p * nr..];
+                        kernel(kc, &apack[..kc * mr], b, c, n, rows_here);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// `c[i][j] += sum_k a[k][i] * b[k][j]` for i < rows, j < nr; `a` is kc x mr, `b` is kc x nr.
+fn kernel(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, rows: usize) {
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => avx512_kernel(kc, a, b, c, ldc, rows),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => {
+            assert!(a.len() >= kc * 6 && b.len() >= kc * 16 && c.len() >= (rows - 1) * ldc + 16 && rows <= 6);
+            // SAFETY: the CPU has AVX2 and FMA (isa()); the slice lengths were checked above.
+            unsafe { avx2::kernel(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc, rows) }
+        }
+        _ => generic_kernel(kc, a, b, c, ldc, rows),
+    }
+}
+
+fn generic_kernel(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, rows: usize) {
+    const MR: usize = 4;
+    const NR: usize = 16;
+    let mut acc = [[0f32; NR]; MR];
+    for kk in 0..kc {
+        let bk: &[f32; NR] = b[kk * NR..kk * NR + NR].try_into().expect("NR");
+        for i in 0..MR {
+            let av = a[kk * MR + i];
+            for j in 0..NR {
+                acc[i][j] += av * bk[j];
+            }
+        }
+    }
+    for (i, acc) in acc.iter().enumerate().take(rows) {
+        for (cv, v) in c[i * ldc..i * ldc + NR].iter_mut().zip(acc) {
+            *cv += *v;
+        }
+    }
+}
+
+#[rustversion::since(1.89)]
+pub fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+#[rustversion::before(1.89)]
+pub fn avx512_available() -> bool {
+    false
+}
+
+#[cfg(target_arch = "x86_64")]
+#[rustversion::since(1.89)]
+fn avx512_kernel(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, rows: usize) {
+    assert!(a.len() >= kc * 12 && b.len() >= kc * 32 && c.len() >= (rows - 1) * ldc + 32 && rows <= 12);
+    // SAFETY: isa() is Avx512 only when the CPU has AVX-512F; the slice lengths were checked above.
+    unsafe { avx512::kernel(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc, rows) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[rustversion::before(1.89)]
+fn avx512_kernel(_: usize, _: &[f32], _: &[f32], _: &mut [f32], _: usize, _: usize) {
+    unreachable!("AVX-512 kernels need Rust 1.89")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[rustversion::since(1.89)]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    const MR: usize = 12;
+
+    /// # Safety
+    /// The CPU must have AVX-512F; `a` holds kc*12 floats, `b` kc*32, `c` rows rows of 32 at stride ldc.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, rows: usize) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        for kk in 0..kc {
+            let b0 = _mm512_loadu_ps(b.add(kk * 32));
+            let b1 = _mm512_loadu_ps(b.add(kk * 32 + 16));
+            let ak = a.add(kk * MR);
+            for (i, acc) in acc.iter_mut().enumerate() {
+                let av = _mm512_set1_ps(*ak.add(i));
+                acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
+                acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+            }
+        }
+        if rows == MR {
+            for (i, acc) in acc.iter().enumerate() {
+                let p = c.add(i * ldc);
+                _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[0]));
+                _mm512_storeu_ps(p.add(16), _mm512_add_ps(_mm512_loadu_ps(p.add(16)), acc[1]));
+            }
+        } else {
+            let mut tmp = [[0f32; 32]; MR];
+            for (t, acc) in tmp.iter_mut().zip(&acc) {
+                _mm512_storeu_ps(t.as_mut_ptr(), acc[0]);
+                _mm512_storeu_ps(t.as_mut_ptr().add(16), acc[1]);
+            }
+            for (i, t) in tmp.iter().enumerate().take(rows) {
+                let p = c.add(i * ldc);
+                for (j, v) in t.iter().enumerate() {
+                    *p.add(j) += *v;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    const MR: usize = 6;
+
+    /// # Safety
+    /// The CPU must have AVX2 and FMA; `a` holds kc*6 floats, `b` kc*16, `c` rows rows of 16 at stride ldc.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, rows: usize) {
+        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+        for kk in 0..kc {
+            let b0 = _mm256_loadu_ps(b.add(kk * 16));
+            let b1 = _mm256_loadu_ps(b.add(kk * 16 + 8));
+            let ak = a.add(kk * MR);
+            for (i, acc) in acc.iter_mut().enumerate() {
+                let av = _mm256_set1_ps(*ak.add(i));
+                acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
+                acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
+            }
+        }
+        if rows == MR {
+            for (i, acc) in acc.iter().enumerate() {
+                let p = c.add(i * ldc);
+                _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), acc[0]));
+                _mm256_storeu_ps(p.add(8), _mm256_add_ps(_mm256_loadu_ps(p.add(8)), acc[1]));
+            }
+        } else {
+            let mut tmp = [[0f32; 16]; MR];
+            for (t, acc) in tmp.iter_mut().zip(&acc) {
+                _mm256_storeu_ps(t.as_mut_ptr(), acc[0]);
+                _mm256_storeu_ps(t.as_mut_ptr().add(8), acc[1]);
+            }
+            for (i, t) in tmp.iter().enumerate().take(rows) {
+                let p = c.add(i * ldc);
+                for (j, v) in t.iter().enumerate() {
+                    *p.add(j) += *v;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matmul_matches_naive() {
+        for (m, n, k) in [(1, 32, 8), (13, 64, 384), (31, 96, 700), (100, 512 + 64, 50)] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
+            let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1).collect();
+            let bias: Vec<f32> = (0..n).map(|i| i as f32 * 0.01).collect();
+            let p = Packed::new(&w, n, k, bias.clone());
+            let mut c = vec![0f32; m * n];
+            matmul(&a, &p, &mut c);
+            for i in 0..m {
+                for j in 0..n {
+                    let want: f64 =
+                        bias[j] as f64 + (0..k).map(|t| a[i * k + t] as f64 * w[j * k + t] as f64).sum::<f64>();
+                    assert!((c[i * n + j] as f64 - want).abs() < 1e-3, "({m},{n},{k}) [{i},{j}]");
+                }
+            }
+        }
+    }
+}
