@@ -38,6 +38,7 @@ pub fn block(m: &Model, l: usize, x: &mut [f32], rows: &[(usize, usize)], seqs: 
         m.ropes[l].apply(&mut q[r * qd..(r + 1) * qd], hd, pos);
         m.ropes[l].apply(&mut k[r * kvd..(r + 1) * kvd], hd, pos);
     }
+    ops::round_to_f16(&mut q);
     m.store_kv(l, &k, &v, rows, seqs);
     let caches: Vec<&KvCache> = seqs.iter().map(|s| &*s.cache).collect();
     let spec = AttnSpec {

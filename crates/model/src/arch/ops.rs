@@ -97,6 +97,14 @@ pub struct AttnSpec {
     pub window: Option<usize>,
 }
 
+/// Rounds values to f16 precision (llama.cpp's CPU flash attention multiplies f16 queries with
+/// its f16 key cache; doing the same keeps the logits closer to its figures).
+pub fn round_to_f16(x: &mut [f32]) {
+    for v in x {
+        *v = crate::quant::f16::round_f16(*v);
+    }
+}
+
 /// Causal attention of `q` rows (`[rows × n_heads*head_dim]`) against the caches.
 /// `rows[i] = (sequence index, position)`; the caches already hold this step's keys and values.
 pub fn attention(

@@ -4,7 +4,9 @@
 //! of weight rows and multiplies each row with all activation rows while it is in cache. That is
 //! what makes batched generation cheaper per token than one sequence at a time.
 
-use super::{dequantize, dot_kernel, dot_rows_simd, quantize_q8, BlockQ8, DotFn, GgmlType, RowsFn, QK};
+use super::{
+    dequantize, dot_kernel, dot_rows_simd, quantize_q8, quantize_q8_k, uses_q8_k, BlockQ8, DotFn, GgmlType, RowsFn, QK,
+};
 use rayon::prelude::*;
 
 /// A weight matrix in GGML layout: `rows` rows of `cols` contiguous elements.
@@ -36,6 +38,8 @@ pub struct Input<'x> {
     pub cols: usize,
     pub x: &'x [f32],
     q8: Vec<BlockQ8>,
+    /// Per-256 scales, for K-quant weights (made on first use).
+    q8k: std::sync::OnceLock<Vec<BlockQ8>>,
 }
 
 impl<'x> Input<'x> {
@@ -45,7 +49,20 @@ impl<'x> Input<'x> {
         if cols.is_multiple_of(QK) {
             quantize_q8(x, &mut q8);
         }
-        Input { n: x.len() / cols, cols, x, q8 }
+        Input { n: x.len() / cols, cols, x, q8, q8k: std::sync::OnceLock::new() }
+    }
+
+    /// The activations quantized for weights of type `t`.
+    fn quantized_for(&self, t: GgmlType) -> &[BlockQ8] {
+        if uses_q8_k(t) && self.cols.is_multiple_of(super::QK_K) {
+            self.q8k.get_or_init(|| {
+                let mut v = Vec::new();
+                quantize_q8_k(self.x, &mut v);
+                v
+            })
+        } else {
+            &self.q8
+        }
     }
 }
 
@@ -96,12 +113,18 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
         }
     }
     let nb = input.cols / QK;
+    for (w, k) in ws.iter().zip(&kernels) {
+        if !matches!(k, Kernel::Float) {
+            input.quantized_for(w.t); // quantize once, before the workers start
+        }
+    }
     let work = |(mi, r0, part): (usize, usize, &mut [f32])| {
         let w = ws[mi];
+        let q8 = input.quantized_for(w.t);
         let rows = part.len() / n;
         match kernels[mi] {
             Kernel::Rows(dot) => {
-                let xs: Vec<&[BlockQ8]> = (0..n).map(|b| &input.q8[b * nb..(b + 1) * nb]).collect();
+                let xs: Vec<&[BlockQ8]> = (0..n).map(|b| &q8[b * nb..(b + 1) * nb]).collect();
                 let mut tmp = [0f32; 4];
                 for i in 0..rows {
                     let wr = w.row(r0 + i);
@@ -115,7 +138,7 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
                 for i in 0..rows {
                     let wr = w.row(r0 + i);
                     for b in 0..n {
-                        part[i * n + b] = dot(wr, &input.q8[b * nb..(b + 1) * nb]);
+                        part[i * n + b] = dot(wr, &q8[b * nb..(b + 1) * nb]);
                     }
                 }
             }

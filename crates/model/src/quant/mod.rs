@@ -135,6 +135,46 @@ pub fn quantize_q8(x: &[f32], out: &mut Vec<BlockQ8>) {
     quantize_q8_scalar(x, out);
 }
 
+/// Quantizes activations (length a multiple of 256) the way llama.cpp does for K-quant weights
+/// (its Q8_K): one f32 scale per 256 values, `d = max / -127` where `max` is the value of
+/// largest magnitude, `q = min(127, round(x / d))`. Stored as 8 [`BlockQ8`]s sharing the scale,
+/// so the same kernels serve both layouts.
+pub fn quantize_q8_k(x: &[f32], out: &mut Vec<BlockQ8>) {
+    out.clear();
+    out.reserve(x.len() / QK);
+    for chunk in x.chunks_exact(QK_K) {
+        let mut amax = 0f32;
+        let mut max = 0f32;
+        for &v in chunk {
+            if v.abs() > amax {
+                amax = v.abs();
+                max = v;
+            }
+        }
+        if amax == 0.0 {
+            out.extend(std::iter::repeat_n(BlockQ8::default(), QK_K / QK));
+            continue;
+        }
+        let iscale = -127.0 / max;
+        let d = 1.0 / iscale;
+        for sub in chunk.chunks_exact(QK) {
+            let mut b = BlockQ8 { d, ..Default::default() };
+            let mut sum = 0i32;
+            for (q, &v) in b.qs.iter_mut().zip(sub) {
+                *q = ((iscale * v).round_ties_even() as i32).min(127) as i8;
+                sum += *q as i32;
+            }
+            b.s = d * sum as f32;
+            out.push(b);
+        }
+    }
+}
+
+/// Whether llama.cpp pairs this weight type with Q8_K activations (see [`quantize_q8_k`]).
+pub fn uses_q8_k(t: GgmlType) -> bool {
+    matches!(t, GgmlType::Q4_K | GgmlType::Q5_K | GgmlType::Q6_K)
+}
+
 /// The portable version of [`quantize_q8`].
 pub fn quantize_q8_scalar(x: &[f32], out: &mut Vec<BlockQ8>) {
     for chunk in x.chunks_exact(QK) {
