@@ -5,7 +5,7 @@
 //! what makes batched generation cheaper per token than one sequence at a time.
 
 use super::{
-    dequantize, dot_kernel, dot_rows_simd, quantize_q8, quantize_q8_k, uses_q8_k, BlockQ8, DotFn, GgmlType, RowsFn, QK,
+    dequantize, dot_kernel, dot_many_simd, quantize_q8, quantize_q8_k, uses_q8_k, BlockQ8, DotFn, GgmlType, ManyFn, QK,
 };
 use rayon::prelude::*;
 
@@ -74,7 +74,7 @@ fn float_only() -> bool {
 }
 
 enum Kernel {
-    Rows(RowsFn),
+    Many(ManyFn),
     Quant(DotFn),
     Float,
 }
@@ -96,9 +96,9 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
         .iter()
         .map(|w| {
             assert_eq!(w.cols, input.cols, "matmul: weight has {} columns, input {}", w.cols, input.cols);
-            match (dot_rows_simd(w.t), dot_kernel(w.t)) {
+            match (dot_many_simd(w.t), dot_kernel(w.t)) {
                 _ if input.q8.is_empty() || float_only() => Kernel::Float,
-                (Some(f), _) => Kernel::Rows(f),
+                (Some(f), _) => Kernel::Many(f),
                 (None, Some(f)) => Kernel::Quant(f),
                 _ => Kernel::Float,
             }
@@ -123,15 +123,12 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
         let q8 = input.quantized_for(w.t);
         let rows = part.len() / n;
         match kernels[mi] {
-            Kernel::Rows(dot) => {
+            Kernel::Many(dot) => {
                 let xs: Vec<&[BlockQ8]> = (0..n).map(|b| &q8[b * nb..(b + 1) * nb]).collect();
-                let mut tmp = [0f32; 4];
-                for i in 0..rows {
-                    let wr = w.row(r0 + i);
-                    for (g, group) in xs.chunks(4).enumerate() {
-                        dot(wr, group, &mut tmp);
-                        part[i * n + 4 * g..i * n + 4 * g + group.len()].copy_from_slice(&tmp[..group.len()]);
-                    }
+                let rb = w.row_bytes();
+                let wr = &w.data[r0 * rb..(r0 + rows) * rb];
+                for (g, group) in xs.chunks(4).enumerate() {
+                    dot(wr, rb, rows, group, &mut part[4 * g..], n);
                 }
             }
             Kernel::Quant(dot) => {

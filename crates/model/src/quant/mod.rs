@@ -344,6 +344,34 @@ pub fn dot_rows_simd(t: GgmlType) -> Option<RowsFn> {
     }
 }
 
+/// A kernel over a range of weight rows: `(w, row_bytes, nrows, xs, out, stride)` writes
+/// `out[i * stride + r] = dot(weight row i, xs[r])` for up to 4 activation rows.
+pub type ManyFn = fn(&[u8], usize, usize, &[&[BlockQ8]], &mut [f32], usize);
+
+/// The AVX2 range kernel for `t`, if any.
+pub fn dot_many_simd(t: GgmlType) -> Option<ManyFn> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !simd_available() {
+            return None;
+        }
+        Some(match t {
+            GgmlType::Q4_0 => q4_0::vec_dot_many_avx2,
+            GgmlType::Q4_1 => q4_1::vec_dot_many_avx2,
+            GgmlType::Q5_0 => q5_0::vec_dot_many_avx2,
+            GgmlType::Q8_0 => q8_0::vec_dot_many_avx2,
+            GgmlType::Q4_K => q4_k::vec_dot_many_avx2,
+            GgmlType::Q6_K => q6_k::vec_dot_many_avx2,
+            _ => return None,
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = t;
+        None
+    }
+}
+
 /// The fastest kernel for `t` on this machine.
 pub fn dot_kernel(t: GgmlType) -> Option<DotFn> {
     dot_simd(t).or_else(|| dot_scalar(t))
