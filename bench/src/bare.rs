@@ -1,0 +1,106 @@
+//! The bare client: the least work a client can do to send the trials evalgap sends. One shared
+//! `reqwest::Client` configured as evalgap's OpenAI target configures its own, `concurrency` worker
+//! tasks, the same request bodies (distinct seed per request), the body read and parsed as JSON.
+//! No store, no judging, no retries.
+
+use crate::workload::{case_text, request_body};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a bare run came to (printed as one JSON line by `evalgap-bench bare`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct BareSummary {
+    /// Requests answered 2xx with a parseable chat completion.
+    pub ok: u64,
+    /// Everything else (transport error, non-2xx, unparseable body).
+    pub failed: u64,
+    /// Seconds from the first request to the last answer, inside the client.
+    pub wall_s: f64,
+}
+
+/// Send `trials` requests to `{url}/chat/completions` with `concurrency` workers. Request `i` carries
+/// the text of case `i % cases` and seed `i`.
+pub async fn run_bare(
+    url: &str,
+    model: &str,
+    trials: u64,
+    concurrency: usize,
+    cases: usize,
+) -> anyhow::Result<BareSummary> {
+    let concurrency = concurrency.max(1);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(concurrency)
+        .tcp_nodelay(true)
+        .build()?;
+    let endpoint: Arc<str> = format!("{}/chat/completions", url.trim_end_matches('/')).into();
+    let model: Arc<str> = model.into();
+    let texts: Arc<Vec<String>> = Arc::new((0..cases.max(1)).map(case_text).collect());
+    let next = Arc::new(AtomicU64::new(0));
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+
+    let t0 = Instant::now();
+    let mut workers = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let (client, endpoint, model, texts) = (client.clone(), endpoint.clone(), model.clone(), texts.clone());
+        let (next, ok, failed) = (next.clone(), ok.clone(), failed.clone());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= trials {
+                    break;
+                }
+                let text = &texts[(i % texts.len() as u64) as usize];
+                let body = request_body(&model, text, i);
+                let counter = if send_one(&client, &endpoint, &body).await { &ok } else { &failed };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for w in workers {
+        w.await?;
+    }
+    Ok(BareSummary {
+        ok: ok.load(Ordering::Relaxed),
+        failed: failed.load(Ordering::Relaxed),
+        wall_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// One request; true when the answer is a 2xx chat completion with text content.
+async fn send_one(client: &reqwest::Client, endpoint: &str, body: &Value) -> bool {
+    let Ok(resp) = client.post(endpoint).json(body).send().await else { return false };
+    if !resp.status().is_success() {
+        return false;
+    }
+    let Ok(bytes) = resp.bytes().await else { return false };
+    let Ok(v) = serde_json::from_slice::<Value>(&bytes) else { return false };
+    v.get("choices")
+        .and_then(|c| c.get(0))
+        .and_then(|c| c.get("message"))
+        .and_then(|m| m.get("content"))
+        .is_some_and(Value::is_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evalgap_testserver::{Config, Server};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bare_client_against_test_server() {
+        let server = Server::start(Config { default_compliance: 0.5, ..Config::default() }).await.unwrap();
+        let summary = run_bare(&server.base_url, "bench", 200, 8, 50).await.unwrap();
+        assert_eq!(summary.ok, 200, "{summary:?}");
+        assert_eq!(summary.failed, 0, "{summary:?}");
+        let stats = server.stats();
+        assert_eq!(stats.requests, 200, "{stats:?}");
+        assert_eq!(stats.distinct_seeds, 200, "{stats:?}");
+        assert!(stats.max_in_flight <= 8, "{stats:?}");
+        server.shutdown().await;
+    }
+}
