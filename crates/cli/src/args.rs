@@ -25,6 +25,31 @@ pub enum Command {
     Suites,
     /// List the judges and their versions.
     Judges,
+    /// List the known local models: cached or not, sizes, checksums, where they come from.
+    Models,
+    /// One chat completion from a local model, for a quick look.
+    Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// The prompt (one user message).
+    pub prompt: String,
+    /// A known local model (see `evalgap models`) or a GGUF path.
+    #[arg(long, default_value = "qwen2.5-0.5b")]
+    pub model: String,
+    #[arg(long, default_value_t = 128)]
+    pub max_tokens: u32,
+    /// 0 is greedy.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// An optional system message.
+    #[arg(long)]
+    pub system: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -36,13 +61,15 @@ pub struct RunArgs {
     /// Force the suite file format instead of detecting it.
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
-    /// Target: `openai:MODEL@BASE_URL` (vLLM, ollama, llama.cpp server, hosted APIs). The API key is
-    /// read from EVALGAP_API_KEY or OPENAI_API_KEY and never recorded.
+    /// Target: `openai:MODEL@BASE_URL` (vLLM, ollama, llama.cpp server, hosted APIs; the API key is
+    /// read from EVALGAP_API_KEY or OPENAI_API_KEY and never recorded), or `local:NAME` / `local:PATH`
+    /// for a GGUF model run on this machine (see `evalgap models`). Default: the local model
+    /// qwen2.5-0.5b with a budget that fits in a few minutes on 2 cores (printed at the start).
     #[arg(long)]
-    pub target: String,
-    /// Attempts per variant: ASR@k is reported for k = 1..attempts.
-    #[arg(long, default_value_t = 5)]
-    pub attempts: u32,
+    pub target: Option<String>,
+    /// Attempts per variant: ASR@k is reported for k = 1..attempts. [default: 5; 3 for the zero-setup run]
+    #[arg(long)]
+    pub attempts: Option<u32>,
     /// Run folder (store and reports). Default: runs/<UTC timestamp>.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -59,9 +86,10 @@ pub struct RunArgs {
     pub temperature: f64,
     #[arg(long, default_value_t = 1.0)]
     pub top_p: f64,
-    #[arg(long, default_value_t = 256)]
-    pub max_tokens: u32,
-    /// Requests in flight at once.
+    /// Most tokens per response. [default: 256; 48 for local targets]
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// Requests in flight at once (for a local model: the generation batch size).
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
     /// Requests per minute over the whole run (default: no limit).

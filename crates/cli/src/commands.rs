@@ -17,8 +17,18 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Export(a) => export(a),
         Command::Suites => suites(),
         Command::Judges => judges(),
+        Command::Models => models(),
+        Command::Generate(a) => generate(a),
     }
 }
+
+/// The zero-setup run: `evalgap run` with no target audits a sample of builtin:core on the default
+/// local model, sized to finish in a few minutes on a 2-core machine.
+const DEFAULT_LOCAL_MODEL: &str = "qwen2.5-0.5b";
+const ZERO_SETUP_SAMPLE: usize = 40;
+const ZERO_SETUP_ATTEMPTS: u32 = 3;
+/// Enough to see a refusal or the start of compliance; local generation is the slow part.
+const LOCAL_MAX_TOKENS: u32 = 48;
 
 fn run(a: RunArgs) -> Result<ExitCode> {
     let format = a.format.as_deref().map(Format::parse_or_err).transpose()?;
@@ -26,11 +36,28 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     for note in &suite.notes {
         eprintln!("note: {note}");
     }
-    let selection = match (a.limit, a.sample) {
+    let zero_setup = a.target.is_none();
+    let target_spec = a.target.clone().unwrap_or_else(|| format!("local:{DEFAULT_LOCAL_MODEL}"));
+    let is_local = target_spec.starts_with("local:");
+    let sample = match (zero_setup, a.limit, a.sample) {
+        (true, None, None) => Some(ZERO_SETUP_SAMPLE),
+        _ => a.sample,
+    };
+    let attempts = a.attempts.unwrap_or(if zero_setup { ZERO_SETUP_ATTEMPTS } else { 5 });
+    let max_tokens = a.max_tokens.unwrap_or(if is_local { LOCAL_MAX_TOKENS } else { 256 });
+    let selection = match (a.limit, sample) {
         (Some(n), _) => Selection::First(n),
         (None, Some(n)) => Selection::Sample { n, seed: a.seed },
         (None, None) => Selection::All,
     };
+    if zero_setup {
+        eprintln!(
+            "zero-setup run: {} ({}), {attempts} attempts, {max_tokens} max tokens, on {target_spec}; \
+             change with --suite/--limit/--sample/--attempts/--max-tokens/--target",
+            a.suite,
+            selection.describe()
+        );
+    }
     let cases = selection.apply(suite.cases);
     if a.timeout <= 0.0 || !a.timeout.is_finite() {
         bail!("--timeout must be a positive number of seconds");
@@ -50,7 +77,8 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     };
     let mut request_policy = policy.describe();
     request_policy["concurrency"] = a.concurrency.into();
-    let target = build_target(&a.target, &policy)?;
+    let target = build_target(&target_spec, &policy)?;
+    let model_sha256 = local_model_sha256(&target_spec);
     let factory = |spec: &str| build_target(spec, &policy).map_err(|e| format!("{e:#}"));
     let judges = a.judges.iter().map(|j| evalgap_judge::build(j, &factory)).collect::<Result<Vec<_>, _>>()?;
     let out = a.out.clone().unwrap_or_else(default_out);
@@ -62,9 +90,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         cases,
         selection: selection.describe(),
         target,
-        model_sha256: None,
-        attempts: a.attempts,
-        sampling: Sampling { temperature: a.temperature, top_p: a.top_p, max_tokens: a.max_tokens },
+        model_sha256,
+        attempts,
+        sampling: Sampling { temperature: a.temperature, top_p: a.top_p, max_tokens },
         seed: a.seed,
         concurrency: a.concurrency,
         judges,
@@ -102,9 +130,34 @@ pub fn build_target(spec: &str, policy: &HttpPolicy) -> Result<Arc<dyn Target>> 
     Ok(match TargetSpec::parse(spec)? {
         TargetSpec::OpenAi { model, base_url } => Arc::new(OpenAiTarget::new(&model, &base_url, policy.clone())?),
         TargetSpec::Local { model } => {
-            bail!("local targets (`local:{model}`) are not available in this build yet; use an openai: target")
+            Arc::new(evalgap_target::LocalTarget::new(&model, load_local(&model)?, policy.max_connections))
         }
     })
+}
+
+/// Loads a local model once per process (a run's target and its judge may share it).
+fn load_local(name: &str) -> Result<Arc<evalgap_model::LocalModel>> {
+    static LOADED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<evalgap_model::LocalModel>>>,
+    > = std::sync::OnceLock::new();
+    let mut loaded = LOADED.get_or_init(Default::default).lock().expect("model cache lock");
+    if let Some(m) = loaded.get(name) {
+        return Ok(m.clone());
+    }
+    let path = evalgap_model::resolve(name, true)?;
+    let model = Arc::new(
+        evalgap_model::LocalModel::load(&path)
+            .with_context(|| format!("loading the local model {}", path.display()))?,
+    );
+    loaded.insert(name.to_string(), model.clone());
+    Ok(model)
+}
+
+/// The model file's sha256 for the protocol card, when the target is local.
+fn local_model_sha256(spec: &str) -> Option<String> {
+    let name = spec.strip_prefix("local:")?;
+    let path = evalgap_model::resolve(name, false).ok()?;
+    evalgap_model::file_sha256(&path).ok()
 }
 
 fn api_key() -> Option<String> {
@@ -188,5 +241,52 @@ fn judges() -> Result<ExitCode> {
             evalgap_judge::build(info.spec, &no_target).map(|j| j.version()).unwrap_or_else(|_| "per target".into());
         println!("{:<12} {:<16} {}", info.spec, version, info.description);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn models() -> Result<ExitCode> {
+    println!("{:<14} {:<7} {:>10}  {:<16} {:<64}  description", "model", "cached", "size", "packages", "sha256");
+    for m in evalgap_model::known_models() {
+        let cached = if evalgap_model::is_cached(m.name) { "yes" } else { "no" };
+        let size = format!("{:.1} MB", m.size as f64 / 1e6);
+        let packages =
+            if m.packages.len() == 1 { m.packages[0].name.to_string() } else { format!("{} parts", m.packages.len()) };
+        println!("{:<14} {:<7} {:>10}  {:<16} {:<64}  {}", m.name, cached, size, packages, m.sha256, m.description);
+    }
+    println!(
+        "\nCache: {} (set EVALGAP_CACHE to move it). Any GGUF file also works as local:PATH.",
+        evalgap_model::cache_dir().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(a: crate::args::GenerateArgs) -> Result<ExitCode> {
+    let model = load_local(&a.model)?;
+    let mut messages = Vec::new();
+    if let Some(sys) = &a.system {
+        messages.push(evalgap_core::Message::system(sys.clone()));
+    }
+    messages.push(evalgap_core::Message::user(a.prompt.clone()));
+    let prompt = model.render_chat(&messages, None)?;
+    let t0 = std::time::Instant::now();
+    let out = model
+        .generate(&[evalgap_model::GenRequest {
+            max_tokens: a.max_tokens,
+            temperature: a.temperature as f32,
+            top_p: a.top_p as f32,
+            seed: a.seed,
+            ..evalgap_model::GenRequest::new(prompt)
+        }])?
+        .remove(0);
+    let secs = t0.elapsed().as_secs_f64();
+    println!("{}", out.text);
+    eprintln!(
+        "[{} prompt tokens, {} generated in {:.2} s ({:.1} tok/s), {:?}]",
+        out.prompt_tokens,
+        out.tokens.len(),
+        secs,
+        out.tokens.len() as f64 / secs.max(1e-9),
+        out.finish_reason
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -56,6 +56,7 @@ pub(crate) async fn catch_up_judges(store: &mut Store, judges: &[Arc<dyn Judge>]
                     messages: &u.variant.messages,
                     response: &u.response,
                     expected: u.case.expected.as_deref(),
+                    case: Some(&u.case),
                 };
                 if let Ok(v) = judge.judge(&input).await {
                     verdicts.push((u.trial_id.clone(), v));
@@ -190,6 +191,7 @@ async fn judge_all(
         messages: &p.variant.messages,
         response,
         expected: p.case.expected.as_deref(),
+        case: Some(&p.case),
     };
     let mut verdicts = Vec::with_capacity(judges.len());
     let mut faults = Vec::new();

@@ -7,10 +7,12 @@
 //! with exponential backoff and full jitter before they give up and record the fault.
 
 mod limiter;
+mod local;
 mod openai;
 mod spec;
 
 pub use limiter::RateLimiter;
+pub use local::{split_tool_calls, LocalTarget};
 pub use openai::OpenAiTarget;
 pub use spec::{HttpPolicy, TargetSpec};
 
