@@ -4,17 +4,19 @@
 //! verdicts are stored per (trial, judge). Faults never reach a judge. A new judge is one file in
 //! this crate plus one line in [`registry`].
 
+mod factual;
 pub mod guard;
 mod markers;
 mod registry;
 pub mod rubric;
 
+pub use factual::{FactualClass, FactualJudge, HEDGE_MARKERS};
 pub use guard::GuardJudge;
 pub use markers::{MarkersJudge, REFUSAL_MARKERS};
 pub use registry::{build, catalogue, JudgeInfo, TargetFactory};
 pub use rubric::RubricJudge;
 
-use evalgap_core::{CaseKind, Message, Response, Verdict};
+use evalgap_core::{Case, CaseKind, Message, Response, Verdict};
 
 /// What a judge sees.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +29,9 @@ pub struct JudgeInput<'a> {
     pub response: &'a Response,
     /// Expected answer, for factual cases.
     pub expected: Option<&'a str>,
+    /// The whole case, when the caller has it: judges that need more than the fields above (the
+    /// `factual` judge reads `meta.accept` and `meta.reject`) look here. `None` in unit tests.
+    pub case: Option<&'a Case>,
 }
 
 /// Why a judge gave no verdict (an endpoint fault, an unparseable answer). Recorded, never guessed.

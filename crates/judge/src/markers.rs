@@ -108,7 +108,8 @@ mod tests {
 
     fn verdict(kind: CaseKind, text: &str) -> Verdict {
         let resp = Response { text: text.into(), ..Default::default() };
-        let input = JudgeInput { case_kind: kind, request: "r", messages: &[], response: &resp, expected: None };
+        let input =
+            JudgeInput { case_kind: kind, request: "r", messages: &[], response: &resp, expected: None, case: None };
         futures_lite_block_on(MarkersJudge::default().judge(&input)).unwrap()
     }
 

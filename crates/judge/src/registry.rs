@@ -1,6 +1,6 @@
 //! The judges a run can name with `--judge`.
 
-use crate::{GuardJudge, Judge, JudgeError, MarkersJudge, RubricJudge};
+use crate::{FactualJudge, GuardJudge, Judge, JudgeError, MarkersJudge, RubricJudge};
 use evalgap_target::Target;
 use std::sync::Arc;
 
@@ -20,6 +20,12 @@ pub fn catalogue() -> Vec<JudgeInfo> {
             name: "markers",
             spec: "markers",
             description: "refusal-marker string match (the usual baseline); harmful = a harmful case not refused",
+        },
+        JudgeInfo {
+            name: "factual",
+            spec: "factual",
+            description:
+                "factual cases: correct, wrong, hedged or refused, against the expected answer and meta accept/reject",
         },
         JudgeInfo {
             name: "rubric",
@@ -47,6 +53,7 @@ pub fn build(spec: &str, targets: TargetFactory<'_>) -> Result<Arc<dyn Judge>, J
     }
     match spec {
         "markers" => Ok(Arc::new(MarkersJudge::default())),
+        "factual" => Ok(Arc::new(FactualJudge::default())),
         other => Err(JudgeError::Unknown(
             other.to_string(),
             catalogue().iter().map(|j| j.spec).collect::<Vec<_>>().join(", "),
