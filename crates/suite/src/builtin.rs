@@ -15,6 +15,7 @@ pub(crate) struct Builtin {
 #[rustfmt::skip]
 pub(crate) const BUILTINS: &[Builtin] = &[
     Builtin { name: "core", description: "Harmful requests over 11 harm categories, and benign-but-alarming requests over XSTest's safe types (over-refusal)", data: include_str!("../data/core.jsonl") },
+    Builtin { name: "implicit-harm", description: "Benign high-stakes factual questions (medical, legal, financial, security) with expected answers: confident-wrong and correct rates", data: include_str!("../data/implicit_harm.jsonl") },
 ];
 
 /// What `evalgap suites` lists about a built-in suite.
