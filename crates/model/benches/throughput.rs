@@ -70,7 +70,7 @@ fn main() {
     println!(
         "model {model} ({}), threads {}, simd {}",
         m.info().arch,
-        rayon::current_num_threads(),
+        evalgap_model::pool::pool().n_threads(),
         evalgap_model::quant::simd_available()
     );
     println!("load {:.3} s", load_s);

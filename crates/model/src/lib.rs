@@ -25,6 +25,7 @@ pub mod fetch;
 pub mod generate;
 pub mod gguf;
 pub mod hooks;
+pub mod pool;
 pub mod quant;
 pub mod template;
 pub mod tokenizer;

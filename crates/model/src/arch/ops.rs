@@ -1,7 +1,6 @@
 //! The operations the transformer blocks are made of, on row-major `[rows × width]` f32 data.
 
 use crate::quant::matmul::dot_f32;
-use rayon::prelude::*;
 
 /// RMS normalization of each row, times `weight`.
 pub fn rms_norm(x: &mut [f32], weight: &[f32], eps: f32) {
@@ -161,7 +160,13 @@ pub fn attention(
     if work < 200_000 {
         out.chunks_exact_mut(qd).enumerate().for_each(one_row);
     } else {
-        out.par_chunks_exact_mut(qd).enumerate().for_each(one_row);
+        let slots: Vec<std::sync::Mutex<Option<&mut [f32]>>> =
+            out.chunks_exact_mut(qd).map(|c| std::sync::Mutex::new(Some(c))).collect();
+        crate::pool::pool().run(slots.len(), &|i| {
+            if let Some(c) = slots[i].lock().unwrap().take() {
+                one_row((i, c));
+            }
+        });
     }
 }
 

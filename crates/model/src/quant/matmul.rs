@@ -7,7 +7,6 @@
 use super::{
     dequantize, dot_kernel, dot_many_simd, quantize_q8, quantize_q8_k, uses_q8_k, BlockQ8, DotFn, GgmlType, ManyFn, QK,
 };
-use rayon::prelude::*;
 
 /// A weight matrix in GGML layout: `rows` rows of `cols` contiguous elements.
 #[derive(Clone, Copy)]
@@ -90,7 +89,7 @@ pub fn matmul(w: &QMatrix, x: &[f32], out: &mut [f32]) {
 pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
     let n = input.n;
     let total_rows: usize = ws.iter().map(|w| w.rows).sum();
-    let threads = rayon::current_num_threads().max(1);
+    let threads = crate::pool::pool().n_threads().max(1);
     let chunk = (total_rows / (threads * 8)).clamp(4, 256);
     let kernels: Vec<Kernel> = ws
         .iter()
@@ -154,7 +153,13 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
     if tasks.len() == 1 || total_rows * input.cols * n < 32 * 1024 {
         tasks.into_iter().for_each(work);
     } else {
-        tasks.into_par_iter().for_each(work);
+        type Slot<'a> = std::sync::Mutex<Option<(usize, usize, &'a mut [f32])>>;
+        let slots: Vec<Slot> = tasks.into_iter().map(|t| std::sync::Mutex::new(Some(t))).collect();
+        crate::pool::pool().run(slots.len(), &|i| {
+            if let Some(t) = slots[i].lock().unwrap().take() {
+                work(t);
+            }
+        });
     }
     for ((w, t), out) in ws.iter().zip(&transposed).zip(outs.iter_mut()) {
         assert_eq!(out.len(), n * w.rows);
