@@ -6,7 +6,7 @@
 //! attention runs per sequence over its own length. That equals the padded computation with an
 //! attention mask (masked keys get weight exactly 0 there) and wastes nothing on padding.
 
-use crate::gemm::{matmul, Packed};
+use crate::gemm::{matmul, matmul_then, Packed};
 use crate::math;
 use crate::safetensors::SafeTensors;
 use crate::EmbedError;
@@ -140,7 +140,7 @@ impl Bert {
                 Some(st)
             })
             .collect();
-        let dh = h / c.heads;
+        assert_eq!(h, c.heads * math::HEAD_DIM, "head width");
         for layer in &self.layers {
             matmul(&x, &layer.qkv, &mut qkv);
             // Attention: one task per sequence, heads in turn (each writes its own columns).
@@ -155,15 +155,14 @@ impl Bert {
                 let len = seqs[si].len();
                 let q = &qkv[starts[si] * 3 * h..(starts[si] + len) * 3 * h];
                 for head in 0..c.heads {
-                    math::attention_head(q, out, len, h, head, dh, scratch);
+                    math::attention_head(q, out, len, h, head, scratch);
                 }
             });
             matmul(&ctx, &layer.attn_out, &mut tmp);
             math::add_inplace(&mut tmp, &x);
             math::layer_norm(&mut tmp, &layer.ln1_w, &layer.ln1_b, c.eps);
             std::mem::swap(&mut x, &mut tmp);
-            matmul(&x, &layer.up, &mut inter);
-            inter.par_chunks_mut(64 * c.intermediate).for_each(math::gelu_inplace);
+            matmul_then(&x, &layer.up, &mut inter, math::gelu_inplace);
             matmul(&inter, &layer.down, &mut tmp);
             math::add_inplace(&mut tmp, &x);
             math::layer_norm(&mut tmp, &layer.ln2_w, &layer.ln2_b, c.eps);

@@ -7,7 +7,7 @@
 //!
 //! Micro-kernels: AVX-512 (12 x 32, built with Rust >= 1.89 where its intrinsics are stable),
 //! AVX2+FMA (6 x 16), and a plain one the compiler vectorises for the baseline target. The
-//! choice is made once at run time (`EVALGAP_EMBED_GENERIC=1` forces the plain one).
+//! choice is made once at run time (`EVALGAP_EMBED_ISA=avx2` or `generic` forces a lower one).
 
 use crate::math::{isa, Isa};
 use rayon::prelude::*;
@@ -55,75 +55,101 @@ impl Packed {
 
 /// `c (m x n) = a (m x k) * W^T + bias`, all row-major.
 pub fn matmul(a: &[f32], w: &Packed, c: &mut [f32]) {
+    matmul_then(a, w, c, |_| {})
+}
+
+/// [`matmul`], then `epilogue` on each finished block of rows while it is still in cache.
+pub fn matmul_then(a: &[f32], w: &Packed, c: &mut [f32], epilogue: impl Fn(&mut [f32]) + Sync) {
     let (k, n) = (w.k, w.n);
     let m = a.len() / k;
     assert_eq!(a.len(), m * k);
     assert_eq!(c.len(), m * n);
     let (mr, nr) = tile();
     assert_eq!(nr, w.nr, "weights packed for another kernel");
-    for row in c.chunks_exact_mut(n) {
-        row.copy_from_slice(&w.bias);
-    }
     // Tasks of whole row panels, at least ~64 rows each, so small products stay on one thread.
     let panels_per_task = (64 / mr).max(1);
     let rows_per_task = panels_per_task * mr;
     c.par_chunks_mut(rows_per_task * n).zip(a.par_chunks(rows_per_task * k)).for_each(|(c, a)| {
         let rows = a.len() / k;
-        let mut apack = vec![0f32; KC * mr];
+        // Only a last panel of fewer than mr rows is copied (zero-padded); full panels are read in place.
+        let mut tail = vec![0f32; KC * mr];
         for k0 in (0..k).step_by(KC) {
             let kc = KC.min(k - k0);
             for n0 in (0..n).step_by(NC) {
                 let nc = NC.min(n - n0);
                 for r0 in (0..rows).step_by(mr) {
                     let rows_here = mr.min(rows - r0);
-                    // Pack A rows r0.., columns k0.. into kc x mr (k-major), zero-padding rows.
-                    for kk in 0..kc {
-                        for i in 0..mr {
-                            apack[kk * mr + i] = if i < rows_here { a[(r0 + i) * k + k0 + kk] } else { 0.0 };
+                    let (ap, lda): (&[f32], usize) = if rows_here == mr {
+                        (&a[r0 * k + k0..], k)
+                    } else {
+                        tail.fill(0.0);
+                        for i in 0..rows_here {
+                            tail[i * kc..(i + 1) * kc].copy_from_slice(&a[(r0 + i) * k + k0..][..kc]);
                         }
-                    }
+                        (&tail[..], kc)
+                    };
                     for p in n0 / nr..(n0 + nc) / nr {
                         let b = &w.data[p * k * nr + k0 * nr..][..kc * nr];
                         let c = &mut c[r0 * n + p * nr..];
-                        kernel(kc, &apack[..kc * mr], b, c, n, rows_here);
+                        // The first K block starts from the bias; later ones add to C.
+                        let bias = (k0 == 0).then(|| &w.bias[p * nr..(p + 1) * nr]);
+                        kernel(kc, ap, lda, b, bias, c, n, rows_here);
                     }
                 }
             }
         }
+        epilogue(c);
     });
 }
 
-/// `c[i][j] += sum_k a[k][i] * b[k][j]` for i < rows, j < nr; `a` is kc x mr, `b` is kc x nr.
-fn kernel(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, rows: usize) {
+/// `c[i][j] (+)= sum_k a[i * lda + k] * b[k][j]` for i < rows, j < nr: C is overwritten with
+/// `bias[j] + ...` when `bias` is given, added to otherwise. The kernel reads its full height of
+/// A (rows past `rows` zero-padded by the caller) but writes only `rows` rows.
+#[allow(clippy::too_many_arguments)]
+fn kernel(kc: usize, a: &[f32], lda: usize, b: &[f32], bias: Option<&[f32]>, c: &mut [f32], ldc: usize, rows: usize) {
+    let (mr, nr) = tile();
+    assert!(rows <= mr && a.len() >= (mr - 1) * lda + kc && b.len() >= kc * nr && c.len() >= (rows - 1) * ldc + nr);
+    assert!(bias.is_none_or(|b| b.len() == nr));
+    let bp = bias.map_or(std::ptr::null(), |b| b.as_ptr());
     match isa() {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => avx512_kernel(kc, a, b, c, ldc, rows),
+        Isa::Avx512 => avx512_kernel(kc, a, lda, b, bp, c, ldc, rows),
+        // SAFETY: the CPU has AVX2 and FMA (isa()); the slice lengths were checked above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => {
-            assert!(a.len() >= kc * 6 && b.len() >= kc * 16 && c.len() >= (rows - 1) * ldc + 16 && rows <= 6);
-            // SAFETY: the CPU has AVX2 and FMA (isa()); the slice lengths were checked above.
-            unsafe { avx2::kernel(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc, rows) }
-        }
-        _ => generic_kernel(kc, a, b, c, ldc, rows),
+        Isa::Avx2 => unsafe { avx2::kernel(kc, a.as_ptr(), lda, b.as_ptr(), bp, c.as_mut_ptr(), ldc, rows) },
+        _ => generic_kernel(kc, a, lda, b, bias, c, ldc, rows),
     }
 }
 
-fn generic_kernel(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, rows: usize) {
+#[allow(clippy::too_many_arguments)]
+fn generic_kernel(
+    kc: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    ldc: usize,
+    rows: usize,
+) {
     const MR: usize = 4;
     const NR: usize = 16;
     let mut acc = [[0f32; NR]; MR];
     for kk in 0..kc {
         let bk: &[f32; NR] = b[kk * NR..kk * NR + NR].try_into().expect("NR");
         for i in 0..MR {
-            let av = a[kk * MR + i];
+            let av = a[i * lda + kk];
             for j in 0..NR {
                 acc[i][j] += av * bk[j];
             }
         }
     }
     for (i, acc) in acc.iter().enumerate().take(rows) {
-        for (cv, v) in c[i * ldc..i * ldc + NR].iter_mut().zip(acc) {
-            *cv += *v;
+        for (j, (cv, v)) in c[i * ldc..i * ldc + NR].iter_mut().zip(acc).enumerate() {
+            *cv = match bias {
+                Some(b) => b[j] + *v,
+                None => *cv + *v,
+            };
         }
     }
 }
@@ -147,15 +173,25 @@ pub fn avx512_available() -> bool {
 
 #[cfg(target_arch = "x86_64")]
 #[rustversion::since(1.89)]
-fn avx512_kernel(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, rows: usize) {
-    assert!(a.len() >= kc * 12 && b.len() >= kc * 32 && c.len() >= (rows - 1) * ldc + 32 && rows <= 12);
-    // SAFETY: isa() is Avx512 only when the CPU has AVX-512F; the slice lengths were checked above.
-    unsafe { avx512::kernel(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc, rows) }
+#[allow(clippy::too_many_arguments)]
+fn avx512_kernel(
+    kc: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    bias: *const f32,
+    c: &mut [f32],
+    ldc: usize,
+    rows: usize,
+) {
+    // SAFETY: isa() is Avx512 only when the CPU has AVX-512F; kernel() checked the slice lengths.
+    unsafe { avx512::kernel(kc, a.as_ptr(), lda, b.as_ptr(), bias, c.as_mut_ptr(), ldc, rows) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[rustversion::before(1.89)]
-fn avx512_kernel(_: usize, _: &[f32], _: &[f32], _: &mut [f32], _: usize, _: usize) {
+#[allow(clippy::too_many_arguments)]
+fn avx512_kernel(_: usize, _: &[f32], _: usize, _: &[f32], _: *const f32, _: &mut [f32], _: usize, _: usize) {
     unreachable!("AVX-512 kernels need Rust 1.89")
 }
 
@@ -167,21 +203,38 @@ mod avx512 {
     const MR: usize = 12;
 
     /// # Safety
-    /// The CPU must have AVX-512F; `a` holds kc*12 floats, `b` kc*32, `c` rows rows of 32 at stride ldc.
+    /// The CPU must have AVX-512F; `bias` is null or 32 floats; `a` holds 12 rows of kc at stride lda, `b` kc*32 floats, `c` rows
+    /// rows of 32 at stride ldc.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, rows: usize) {
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn kernel(
+        kc: usize,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        bias: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        rows: usize,
+    ) {
         let mut acc = [[_mm512_setzero_ps(); 2]; MR];
         for kk in 0..kc {
             let b0 = _mm512_loadu_ps(b.add(kk * 32));
             let b1 = _mm512_loadu_ps(b.add(kk * 32 + 16));
-            let ak = a.add(kk * MR);
             for (i, acc) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*ak.add(i));
+                let av = _mm512_set1_ps(*a.add(i * lda + kk));
                 acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
                 acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
             }
         }
-        if rows == MR {
+        if !bias.is_null() {
+            let (b0, b1) = (_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16)));
+            for (i, acc) in acc.iter().enumerate().take(rows) {
+                let p = c.add(i * ldc);
+                _mm512_storeu_ps(p, _mm512_add_ps(b0, acc[0]));
+                _mm512_storeu_ps(p.add(16), _mm512_add_ps(b1, acc[1]));
+            }
+        } else if rows == MR {
             for (i, acc) in acc.iter().enumerate() {
                 let p = c.add(i * ldc);
                 _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[0]));
@@ -210,21 +263,38 @@ mod avx2 {
     const MR: usize = 6;
 
     /// # Safety
-    /// The CPU must have AVX2 and FMA; `a` holds kc*6 floats, `b` kc*16, `c` rows rows of 16 at stride ldc.
+    /// The CPU must have AVX2 and FMA; `bias` is null or 16 floats; `a` holds 6 rows of kc at stride lda, `b` kc*16 floats, `c`
+    /// rows rows of 16 at stride ldc.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn kernel(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, rows: usize) {
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn kernel(
+        kc: usize,
+        a: *const f32,
+        lda: usize,
+        b: *const f32,
+        bias: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        rows: usize,
+    ) {
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
         for kk in 0..kc {
             let b0 = _mm256_loadu_ps(b.add(kk * 16));
             let b1 = _mm256_loadu_ps(b.add(kk * 16 + 8));
-            let ak = a.add(kk * MR);
             for (i, acc) in acc.iter_mut().enumerate() {
-                let av = _mm256_set1_ps(*ak.add(i));
+                let av = _mm256_set1_ps(*a.add(i * lda + kk));
                 acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
                 acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
             }
         }
-        if rows == MR {
+        if !bias.is_null() {
+            let (b0, b1) = (_mm256_loadu_ps(bias), _mm256_loadu_ps(bias.add(8)));
+            for (i, acc) in acc.iter().enumerate().take(rows) {
+                let p = c.add(i * ldc);
+                _mm256_storeu_ps(p, _mm256_add_ps(b0, acc[0]));
+                _mm256_storeu_ps(p.add(8), _mm256_add_ps(b1, acc[1]));
+            }
+        } else if rows == MR {
             for (i, acc) in acc.iter().enumerate() {
                 let p = c.add(i * ldc);
                 _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), acc[0]));

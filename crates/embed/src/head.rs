@@ -160,9 +160,25 @@ impl LogisticHead {
         let pos = y.iter().filter(|v| **v).count().max(1) as f64;
         let neg = (y.len() as f64 - pos).max(1.0);
         let cw = |t: bool| if t { n / (2.0 * pos) } else { n / (2.0 * neg) };
+        // Step size from the curvature bound: the log-loss Hessian is at most
+        // max class weight / 4 * Z'Z/n (+ l2); its top eigenvalue by power iteration.
+        let mut v = vec![1.0 / (d as f64).sqrt(); d];
+        let mut lambda = 1.0;
+        for _ in 0..50 {
+            let mut nv = vec![0f64; d];
+            for r in &z {
+                let s: f64 = r.iter().zip(&v).map(|(a, b)| a * b).sum();
+                for (o, a) in nv.iter_mut().zip(r) {
+                    *o += s * a / n;
+                }
+            }
+            lambda = nv.iter().map(|a| a * a).sum::<f64>().sqrt().max(1e-12);
+            v = nv.iter().map(|a| a / lambda).collect();
+        }
+        let curvature = 0.25 * cw(true).max(cw(false)) * (lambda + 1.0) + l2;
         let (mut w, mut b) = (vec![0f64; d], 0f64);
         let (mut vw, mut vb) = (vec![0f64; d], 0f64);
-        let (lr, mom) = (0.5, 0.9);
+        let (lr, mom) = (1.0 / curvature, 0.9);
         for _ in 0..iterations {
             // Nesterov: gradient at the look-ahead point.
             let wl: Vec<f64> = w.iter().zip(&vw).map(|(a, v)| a + mom * v).collect();

@@ -10,13 +10,17 @@ pub enum Isa {
     Generic,
 }
 
+/// The instruction set in use: the best the CPU has, or a lower one named by
+/// `EVALGAP_EMBED_ISA` (`generic`, `avx2`), for testing every path on one machine.
 pub fn isa() -> Isa {
     static ISA: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
     *ISA.get_or_init(|| {
-        if std::env::var_os("EVALGAP_EMBED_GENERIC").is_some() {
-            return Isa::Generic;
+        let best = detect();
+        match std::env::var("EVALGAP_EMBED_ISA").as_deref() {
+            Ok("generic") => Isa::Generic,
+            Ok("avx2") if best != Isa::Generic => Isa::Avx2,
+            _ => best,
         }
-        detect()
     })
 }
 
@@ -36,37 +40,63 @@ fn detect() -> Isa {
     Isa::Generic
 }
 
-/// Runs `$body` (an expression using the given bindings) inside a function compiled for AVX2+FMA
-/// when the CPU has it, else as plain code.
+/// Defines `pub fn $name` whose body is compiled three times: for AVX-512 (Rust >= 1.89), for
+/// AVX2+FMA, and for the baseline target; the CPU picks at run time (see [`isa`]).
 macro_rules! vectorized {
     ($(#[$m:meta])* fn $name:ident($($arg:ident : $ty:ty),*) $body:block) => {
         $(#[$m])*
         pub fn $name($($arg: $ty),*) {
             #[inline(always)]
-            fn body($($arg: $ty),*) $body
+            fn body<const FMA: bool>($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
+                #[rustversion::since(1.89)]
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                unsafe fn avx512($($arg: $ty),*) {
+                    body::<true>($($arg),*)
+                }
+                #[rustversion::before(1.89)]
+                unsafe fn avx512($($arg: $ty),*) {
+                    body::<false>($($arg),*)
+                }
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2($($arg: $ty),*) {
-                    body($($arg),*)
+                    body::<true>($($arg),*)
                 }
-                if isa() != Isa::Generic {
+                match isa() {
+                    // SAFETY: isa() reports AVX-512 only when the CPU has it (and Rust can emit it).
+                    Isa::Avx512 => unsafe { avx512($($arg),*) },
                     // SAFETY: isa() checked that the CPU has AVX2 and FMA.
-                    unsafe { avx2($($arg),*) };
-                    return;
+                    Isa::Avx2 => unsafe { avx2($($arg),*) },
+                    Isa::Generic => body::<false>($($arg),*),
                 }
             }
-            body($($arg),*)
+            #[cfg(not(target_arch = "x86_64"))]
+            body::<false>($($arg),*)
         }
     };
 }
 
+/// `a * b + c`: one fused instruction where the caller is compiled with FMA (`FMA = true`), else
+/// a multiply and an add (a fused one would be a slow library call there).
+#[inline(always)]
+pub fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
 /// e^x for f32, Cephes' expf: range reduction by ln 2, degree-5 polynomial, exponent by bits.
-/// Relative error below 2e-7 on [-87, 88]; branch-free so loops over it vectorise.
+/// Relative error below 2e-7 on [-87, 88]. Branch-free and without float-to-int casts (rounding
+/// by the 1.5 * 2^23 trick), so loops over it vectorise.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
     let x = x.clamp(-87.3, 88.3);
-    let fx = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    let t = x * std::f32::consts::LOG2_E + MAGIC;
+    let fx = t - MAGIC; // round(x / ln 2), exactly an integer in [-126, 128]
     let r = x - fx * 0.693_359_4 - fx * -2.121_944_4e-4;
     let mut y = 1.987_569_1e-4f32;
     y = y * r + 1.398_2e-3;
@@ -75,8 +105,43 @@ pub fn exp(x: f32) -> f32 {
     y = y * r + 0.166_666_65;
     y = y * r + 0.5;
     y = y * r * r + r + 1.0;
-    let pow2 = f32::from_bits(((fx as i32 + 127) as u32) << 23);
+    // t's low mantissa bits hold fx: 2^fx has exponent bits fx + 127.
+    let pow2 = f32::from_bits(t.to_bits().wrapping_sub(0x4B40_0000 - 127) << 23);
     y * pow2
+}
+
+/// Sum with 16 independent lanes (vectorises; the order differs from a serial sum only in rounding).
+#[inline(always)]
+pub fn sum(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let mut chunks = x.chunks_exact(16);
+    for c in &mut chunks {
+        for l in 0..16 {
+            acc[l] += c[l];
+        }
+    }
+    let mut s = chunks.remainder().iter().sum::<f32>();
+    for a in acc {
+        s += a;
+    }
+    s
+}
+
+/// Maximum with 16 independent lanes.
+#[inline(always)]
+pub fn max(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 16];
+    let mut chunks = x.chunks_exact(16);
+    for c in &mut chunks {
+        for l in 0..16 {
+            acc[l] = if c[l] > acc[l] { c[l] } else { acc[l] };
+        }
+    }
+    let mut m = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, b| a.max(*b));
+    for a in acc {
+        m = m.max(a);
+    }
+    m
 }
 
 /// erf for f32: Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
@@ -116,17 +181,17 @@ vectorized! {
     fn layer_norm(x: &mut [f32], w: &[f32], b: &[f32], eps: f32) {
         let n = w.len();
         for row in x.chunks_exact_mut(n) {
-            let mut mean = 0f32;
-            for v in row.iter() {
-                mean += *v;
+            let mean = sum(row) / n as f32;
+            let mut acc = [0f32; 16];
+            let mut chunks = row.chunks_exact(16);
+            for c in &mut chunks {
+                for l in 0..16 {
+                    let d = c[l] - mean;
+                    acc[l] += d * d;
+                }
             }
-            mean /= n as f32;
-            let mut var = 0f32;
-            for v in row.iter() {
-                let d = *v - mean;
-                var += d * d;
-            }
-            var /= n as f32;
+            let rest: f32 = chunks.remainder().iter().map(|v| (v - mean) * (v - mean)).sum();
+            let var = (acc.iter().sum::<f32>() + rest) / n as f32;
             let inv = 1.0 / (var + eps).sqrt();
             for ((v, g), bb) in row.iter_mut().zip(w).zip(b) {
                 *v = (*v - mean) * inv * *g + *bb;
@@ -135,51 +200,58 @@ vectorized! {
     }
 }
 
+/// Width of an attention head (all-MiniLM-L6-v2: 384 / 12).
+pub const HEAD_DIM: usize = 32;
+
 vectorized! {
     /// One head of self-attention over one sequence. `qkv` holds the sequence's rows of
     /// [q | k | v] (each `hidden` wide, row stride `3 * hidden`); the head's context rows go to
-    /// `out` (row stride `hidden`) at column `head * dh`. `scratch` needs `dh * len + len` floats.
-    fn attention_head(qkv: &[f32], out: &mut [f32], len: usize, hidden: usize, head: usize, dh: usize, scratch: &mut Vec<f32>) {
+    /// `out` (row stride `hidden`) at column `head * HEAD_DIM`.
+    fn attention_head(qkv: &[f32], out: &mut [f32], len: usize, hidden: usize, head: usize, scratch: &mut Vec<f32>) {
+        const DH: usize = HEAD_DIM;
         let stride = 3 * hidden;
-        let scale = 1.0 / (dh as f32).sqrt();
+        let scale = 1.0 / (DH as f32).sqrt();
+        // K of this head, transposed and zero-padded to a multiple of 16 keys: kt[d * lp + j].
+        let lp = len.div_ceil(16) * 16;
         scratch.clear();
-        scratch.resize(dh * len + len, 0.0);
-        let (kt, p) = scratch.split_at_mut(dh * len);
-        // K of this head, transposed: kt[d * len + j].
+        scratch.resize(DH * lp + lp, 0.0);
+        let (kt, p) = scratch.split_at_mut(DH * lp);
+        let p = &mut p[..len];
         for j in 0..len {
-            let k = &qkv[j * stride + hidden + head * dh..][..dh];
-            for d in 0..dh {
-                kt[d * len + j] = k[d];
+            let k: &[f32; DH] = qkv[j * stride + hidden + head * DH..][..DH].try_into().expect("DH");
+            for d in 0..DH {
+                kt[d * lp + j] = k[d];
             }
         }
         for i in 0..len {
-            let q = &qkv[i * stride + head * dh..][..dh];
-            p.fill(0.0);
-            for d in 0..dh {
-                let qd = q[d] * scale;
-                for (s, k) in p.iter_mut().zip(&kt[d * len..(d + 1) * len]) {
-                    *s += qd * *k;
+            let q: &[f32; DH] = qkv[i * stride + head * DH..][..DH].try_into().expect("DH");
+            // Scores, 16 keys at a time with the accumulator in registers.
+            for j0 in (0..lp).step_by(16) {
+                let mut acc = [0f32; 16];
+                for d in 0..DH {
+                    let qd = q[d] * scale;
+                    let k: &[f32; 16] = kt[d * lp + j0..][..16].try_into().expect("16");
+                    for l in 0..16 {
+                        acc[l] = madd::<FMA>(qd, k[l], acc[l]);
+                    }
                 }
+                let n = 16.min(len - j0);
+                p[j0..j0 + n].copy_from_slice(&acc[..n]);
             }
-            let mut max = f32::NEG_INFINITY;
-            for s in p.iter() {
-                max = max.max(*s);
-            }
-            let mut sum = 0f32;
+            let m = max(p);
             for s in p.iter_mut() {
-                *s = exp(*s - max);
-                sum += *s;
+                *s = exp(*s - m);
             }
-            let inv = 1.0 / sum;
-            let o = &mut out[i * hidden + head * dh..][..dh];
-            o.fill(0.0);
+            let inv = 1.0 / sum(p);
+            let mut o = [0f32; DH];
             for (j, s) in p.iter().enumerate() {
                 let w = *s * inv;
-                let v = &qkv[j * stride + 2 * hidden + head * dh..][..dh];
-                for (a, b) in o.iter_mut().zip(v) {
-                    *a += w * *b;
+                let v: &[f32; DH] = qkv[j * stride + 2 * hidden + head * DH..][..DH].try_into().expect("DH");
+                for d in 0..DH {
+                    o[d] = madd::<FMA>(w, v[d], o[d]);
                 }
             }
+            out[i * hidden + head * DH..][..DH].copy_from_slice(&o);
         }
     }
 }
