@@ -16,6 +16,7 @@ pub(crate) struct Builtin {
 pub(crate) const BUILTINS: &[Builtin] = &[
     Builtin { name: "core", description: "Harmful requests over 11 harm categories, and benign-but-alarming requests over XSTest's safe types (over-refusal)", data: include_str!("../data/core.jsonl") },
     Builtin { name: "implicit-harm", description: "Benign high-stakes factual questions (medical, legal, financial, security) with expected answers: confident-wrong and correct rates", data: include_str!("../data/implicit_harm.jsonl") },
+    Builtin { name: "multilingual", description: "The same 50 harmful and 50 benign core cases in English and 9 other languages (bn, sw, tr, ro, th, hi, ar, ru, zh), paired by meta.group: per-language refusal and the gap to English", data: include_str!("../data/multilingual.jsonl") },
 ];
 
 /// What `evalgap suites` lists about a built-in suite.
