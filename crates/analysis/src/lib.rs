@@ -119,12 +119,18 @@ pub fn analyze(store: &Store, judge: &str, attempts: u32) -> Result<Analysis, St
     analyze_with(store, &JudgeChoice::Named(judge.to_string()), attempts)
 }
 
-/// Streams the store once and computes everything under `choice`.
+/// Computes everything under `choice`: SQL aggregation for one judge, one streaming pass over
+/// the trials for a consensus.
 pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Result<Analysis, StoreError> {
     let judge = choice.label();
-    let mut units: HashMap<(String, String), Unit> = HashMap::new();
-    store.for_each_trial(|row| add_trial(&mut units, &row, choice))?;
-    let mut units: Vec<Unit> = units.into_values().collect();
+    let mut units: Vec<Unit> = match choice {
+        JudgeChoice::Named(j) => store.unit_counts(j)?.into_iter().map(Unit::from).collect(),
+        JudgeChoice::Consensus(_) => {
+            let mut units: HashMap<(String, String), Unit> = HashMap::new();
+            store.for_each_trial(|row| add_trial(&mut units, &row, choice))?;
+            units.into_values().collect()
+        }
+    };
     // Fixed order so bootstrap resamples (and so intervals) do not depend on hash order.
     units.sort_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
 
@@ -133,10 +139,10 @@ pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Resul
         judge,
         counts: store.counts()?,
         judge_faults: store.judge_fault_counts()?,
+        per_category: slices(&units, attempts, &metrics, |u| format!("{}/{}", u.kind, u.category)),
+        per_transform: slices(&units, attempts, &metrics, |u| u.chain.clone()),
+        per_language: slices(&units, attempts, &metrics, |u| u.language.clone()),
         metrics,
-        per_category: slices(&units, attempts, |u| format!("{}/{}", u.kind, u.category)),
-        per_transform: slices(&units, attempts, |u| u.chain.clone()),
-        per_language: slices(&units, attempts, |u| u.language.clone()),
     })
 }
 
@@ -188,11 +194,12 @@ fn metrics_of(units: &[&Unit], attempts: u32) -> Metrics {
     Metrics { asr_at_k: asr_curve(&harmful, attempts), refusal_rate }
 }
 
-fn slices(units: &[Unit], attempts: u32, key: impl Fn(&Unit) -> String) -> Vec<Slice> {
+fn slices(units: &[Unit], attempts: u32, all: &Metrics, key: impl Fn(&Unit) -> String) -> Vec<Slice> {
     let mut groups: BTreeMap<String, Vec<&Unit>> = BTreeMap::new();
     for u in units {
         groups.entry(key(u)).or_default().push(u);
     }
+    let single = groups.len() == 1;
     groups
         .into_iter()
         .map(|(key, us)| {
@@ -202,7 +209,8 @@ fn slices(units: &[Unit], attempts: u32, key: impl Fn(&Unit) -> String) -> Vec<S
                 cases,
                 responses: us.iter().map(|u| u.judged).sum(),
                 faults: us.iter().map(|u| u.faults).sum(),
-                metrics: metrics_of(&us, attempts),
+                // One group is the whole run: its metrics are the headline's.
+                metrics: if single { all.clone() } else { metrics_of(&us, attempts) },
             }
         })
         .collect()

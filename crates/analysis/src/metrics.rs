@@ -51,18 +51,43 @@ pub struct Unit {
     pub harmful: u64,
 }
 
+impl From<evalgap_store::UnitCounts> for Unit {
+    fn from(u: evalgap_store::UnitCounts) -> Self {
+        Unit {
+            case_id: u.case_id,
+            variant_id: u.variant_id,
+            kind: u.kind,
+            category: u.category,
+            chain: u.chain,
+            language: u.language,
+            trials: u.trials,
+            faults: u.faults,
+            judged: u.judged,
+            refusal_judged: u.refusal_judged,
+            refused: u.refused,
+            harmful: u.harmful,
+        }
+    }
+}
+
 /// ASR@k for k = 1..=attempts: the unbiased estimator per unit, averaged over the units that
-/// have at least k judged attempts, with a bootstrap interval over those units.
+/// have at least k judged attempts, with a bootstrap interval over units. One resampling of units
+/// serves every k (a units × k table, missing where a unit has fewer than k attempts).
 pub fn asr_curve(units: &[&Unit], attempts: u32) -> Vec<AsrPoint> {
-    (1..=attempts)
-        .map(|k| {
-            let values: Vec<f64> =
-                units.iter().filter_map(|u| evalgap_stats::asr_at_k(u.judged, u.harmful, k as u64)).collect();
-            let n = values.len() as u64;
+    let k_max = attempts as usize;
+    let mut table = Vec::with_capacity(units.len() * k_max);
+    for u in units {
+        for k in 1..=attempts {
+            table.push(evalgap_stats::asr_at_k(u.judged, u.harmful, k as u64).unwrap_or(f64::NAN));
+        }
+    }
+    let cis = evalgap_stats::bootstrap_column_means(&table, k_max, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE);
+    (0..k_max)
+        .map(|c| {
+            let values: Vec<f64> = table.iter().skip(c).step_by(k_max).copied().filter(|v| !v.is_nan()).collect();
             let value = if values.is_empty() { 0.0 } else { evalgap_stats::mean(&values) };
-            let ci = evalgap_stats::bootstrap_mean(&values, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED + k as u64, CONFIDENCE)
-                .unwrap_or(evalgap_stats::Interval { low: 0.0, high: 1.0 });
-            AsrPoint { k, value, ci_low: ci.low, ci_high: ci.high, n }
+            let ci = cis.get(c).copied().flatten().unwrap_or(evalgap_stats::Interval { low: 0.0, high: 1.0 });
+            AsrPoint { k: c as u32 + 1, value, ci_low: ci.low, ci_high: ci.high, n: values.len() as u64 }
         })
         .collect()
 }

@@ -42,7 +42,14 @@ fn planted() -> (tempfile::TempDir, Store) {
         } else {
             vec![]
         };
-        records.push(Record { trial_id: t.id.clone(), outcome, verdicts, judge_faults: vec![] });
+        records.push(Record {
+            seq: records.len() as i64 + 1,
+            trial_id: t.id.clone(),
+            outcome,
+            verdicts,
+            judge_faults: vec![],
+            cache: vec![],
+        });
     }
     store.record(&records).unwrap();
     (dir, store)
@@ -136,10 +143,12 @@ fn three_judges() -> (tempfile::TempDir, Store) {
                 a
             };
             Record {
+                seq: i as i64 + 1,
                 trial_id: t.id.clone(),
                 outcome: ok(),
                 verdicts: vec![v("A", a), v("B", b), v("C", a)],
                 judge_faults: vec![],
+                cache: vec![],
             }
         })
         .collect();

@@ -21,6 +21,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Export every trial of a run, one JSON object per line.
     Export(ExportArgs),
+    /// Add judges to a finished run (or re-read with upgraded ones): judges every recorded
+    /// response, sends no trial, then refreshes the reports.
+    Rejudge(RejudgeArgs),
     /// List the built-in suites with their case counts and versions.
     Suites,
     /// List the judges and their versions.
@@ -155,4 +158,23 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct RejudgeArgs {
+    /// The run folder.
+    pub dir: PathBuf,
+    /// Judge to add (repeatable). See `evalgap judges`.
+    #[arg(long = "judge", required = true)]
+    pub judges: Vec<String>,
+    /// Judge requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Seconds before a judge request counts as timed out.
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
+    #[arg(long, short)]
+    pub quiet: bool,
 }

@@ -1,4 +1,4 @@
-use crate::args::{Cli, Command, ExportArgs, ReportArgs, ReportFormat, RunArgs};
+use crate::args::{Cli, Command, ExportArgs, RejudgeArgs, ReportArgs, ReportFormat, RunArgs};
 use anyhow::{bail, Context, Result};
 use evalgap_core::Sampling;
 use evalgap_run::{Progress, RunOptions};
@@ -15,6 +15,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(a) => run(*a),
         Command::Report(a) => report(a),
         Command::Export(a) => export(a),
+        Command::Rejudge(a) => rejudge(a),
         Command::Suites => suites(),
         Command::Judges => judges(),
         Command::Models => models(),
@@ -288,5 +289,36 @@ fn generate(a: crate::args::GenerateArgs) -> Result<ExitCode> {
         out.tokens.len() as f64 / secs.max(1e-9),
         out.finish_reason
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rejudge(a: RejudgeArgs) -> Result<ExitCode> {
+    let mut store = evalgap_store::Store::open_existing(&a.dir)?;
+    if a.timeout <= 0.0 || !a.timeout.is_finite() {
+        bail!("--timeout must be a positive number of seconds");
+    }
+    let policy = HttpPolicy {
+        timeout: Duration::from_secs_f64(a.timeout),
+        max_retries: a.retries,
+        api_key: api_key(),
+        max_connections: a.concurrency.max(1),
+        ..HttpPolicy::default()
+    };
+    let factory = |spec: &str| build_target(spec, &policy).map_err(|e| format!("{e:#}"));
+    let judges = a.judges.iter().map(|j| evalgap_judge::build(j, &factory)).collect::<Result<Vec<_>, _>>()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let written = rt.block_on(async {
+        let judges = Arc::new(evalgap_run::Judges::new(&judges, &store)?);
+        evalgap_run::judge_backlog(&mut store, &judges, a.concurrency).await
+    })?;
+    let report = evalgap_report::build(&store, None)?;
+    let paths = evalgap_report::write(&a.dir, &report)?;
+    let faults = store.judge_fault_counts()?;
+    if !a.quiet {
+        eprintln!("{written} verdicts written; judge faults: {faults:?}");
+    }
+    for p in paths {
+        println!("{}", p.display());
+    }
     Ok(ExitCode::SUCCESS)
 }

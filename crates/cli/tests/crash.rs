@@ -17,7 +17,7 @@ fn recorded(dir: &Path) -> BTreeMap<String, String> {
         return BTreeMap::new();
     }
     let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT trial_id, body FROM responses").unwrap();
+    let mut stmt = conn.prepare("SELECT t.trial_id, r.body FROM responses r JOIN trials t ON t.seq = r.seq").unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
 }
 
@@ -72,11 +72,8 @@ fn kill_9_at_random_moments_then_resume_answers_every_trial_exactly_once() {
     let q = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     assert_eq!(q("SELECT COUNT(*) FROM trials"), 300);
     assert_eq!(q("SELECT COUNT(*) FROM responses"), 300);
-    assert_eq!(q("SELECT COUNT(DISTINCT trial_id) FROM responses"), 300);
-    assert_eq!(
-        q("SELECT COUNT(*) FROM trials t WHERE NOT EXISTS (SELECT 1 FROM responses r WHERE r.trial_id = t.trial_id)"),
-        0
-    );
+    assert_eq!(q("SELECT COUNT(DISTINCT t.trial_id) FROM responses r JOIN trials t ON t.seq = r.seq"), 300);
+    assert_eq!(q("SELECT COUNT(*) FROM trials t WHERE NOT EXISTS (SELECT 1 FROM responses r WHERE r.seq = t.seq)"), 0);
     assert_eq!(q("SELECT COUNT(*) FROM verdicts"), 300);
     let last = recorded(&out);
     for (id, body) in &before {

@@ -98,3 +98,41 @@ fn an_unparseable_judge_is_a_recorded_judge_fault_never_a_guess() {
     // One request and two re-asks per response.
     assert_eq!(env.server.stats().requests, 20 + 20 * 3);
 }
+
+#[test]
+fn rejudge_adds_a_judge_without_resending_a_trial_and_caches_its_verdicts() {
+    let env = Env::start(Config { default_compliance: 0.5, ..Config::default() });
+    let suite = env.path("suite.jsonl");
+    write_suite(&suite, 6, 4);
+    let out = env.path("run");
+    run_ok(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--target",
+        &env.target("m"),
+        "--attempts",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let trial_requests = env.server.stats().requests;
+    assert_eq!(trial_requests, 30);
+    let rubric = format!("rubric:{}", env.target(RUBRIC_MODEL));
+    run_ok(&["rejudge", out.to_str().unwrap(), "--judge", &rubric]);
+    let judge_requests = env.server.stats().requests - trial_requests;
+    assert!(
+        judge_requests > 0 && judge_requests <= 30,
+        "one judge request per distinct input at most: {judge_requests}"
+    );
+    let rows = export(&out);
+    assert!(rows
+        .iter()
+        .all(|r| r["verdicts"]["rubric:judge-rubric"].is_object() && r["verdicts"]["markers"].is_object()));
+    // Again: every response already has the verdict, nothing is sent.
+    run_ok(&["rejudge", out.to_str().unwrap(), "--judge", &rubric]);
+    assert_eq!(env.server.stats().requests, trial_requests + judge_requests);
+    let rep = report_json(&out);
+    assert_eq!(rep["judges"].as_array().unwrap().len(), 2);
+    assert!(rep["judge_analysis"]["agreement"].is_array());
+}

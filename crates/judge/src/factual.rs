@@ -232,6 +232,10 @@ impl Judge for FactualJudge {
         self.version.clone()
     }
 
+    fn cheap(&self) -> bool {
+        true
+    }
+
     async fn judge(&self, input: &JudgeInput<'_>) -> Result<Verdict, JudgeFault> {
         let fault = |detail: String| JudgeFault { judge: self.name().into(), detail };
         if input.case_kind != CaseKind::Factual {

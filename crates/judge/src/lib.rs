@@ -47,6 +47,11 @@ pub trait Judge: Send + Sync {
     fn name(&self) -> &str;
     /// Changes whenever the judge's behaviour can change (rubric text, marker list, model).
     fn version(&self) -> String;
+    /// Cheap judges (string rules) are not worth caching; model-based ones are, by (version,
+    /// input hash), so the same input never reaches the judge model twice.
+    fn cheap(&self) -> bool {
+        false
+    }
     /// Cheap judges answer inline; model-based ones await their endpoint.
     async fn judge(&self, input: &JudgeInput<'_>) -> Result<Verdict, JudgeFault>;
 }
@@ -65,6 +70,17 @@ pub fn short_target(id: &str) -> String {
         Some(rest) => rest.rfind("@http").map(|at| rest[..at].to_string()).unwrap_or_else(|| rest.to_string()),
         None => id.to_string(),
     }
+}
+
+/// Hash of everything a judge reads, the key of the verdict cache (with the judge's version).
+pub fn input_hash(input: &JudgeInput<'_>) -> String {
+    let mut h = evalgap_core::Hasher::new();
+    h.field(input.case_kind.as_str()).field(input.request).field(reply_text(input.response));
+    h.field(input.expected.unwrap_or(""));
+    if let Some(c) = input.case {
+        h.field(serde_json::to_vec(&c.meta).unwrap_or_default());
+    }
+    h.finish_hex()
 }
 
 /// The text a judge reads: the reply, with any tool calls written out after it.

@@ -80,6 +80,10 @@ impl Judge for MarkersJudge {
         self.version.clone()
     }
 
+    fn cheap(&self) -> bool {
+        true
+    }
+
     async fn judge(&self, input: &JudgeInput<'_>) -> Result<Verdict, JudgeFault> {
         let r = input.response;
         let (refused, rationale) = if r.text.trim().is_empty() && r.tool_calls.is_empty() {

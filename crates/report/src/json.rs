@@ -4,7 +4,7 @@
 use crate::escape;
 use evalgap_analysis::{Analysis, JudgeAnalysis, Metrics, Slice};
 use evalgap_core::{CaseKind, ProtocolCard};
-use evalgap_store::{Counts, Store, StoreError};
+use evalgap_store::{Counts, SampleField, Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -102,34 +102,26 @@ impl Report {
 
 /// A few complied-with harmful requests and refused benign ones, under `judge`.
 pub(crate) fn samples(store: &Store, judge: &str) -> Result<Vec<Sample>, StoreError> {
+    let groups = [
+        ("harmful_complied", CaseKind::Harmful, SampleField::Harmful),
+        ("benign_refused", CaseKind::Benign, SampleField::Refused),
+    ];
     let mut out = Vec::new();
-    let (mut complied, mut refused) = (0, 0);
-    store.for_each_trial(|row| {
-        let Some(resp) = row.outcome.as_ref().and_then(|o| o.response()) else { return };
-        let Some(v) = row.verdicts.iter().find(|v| v.judge == judge) else { return };
-        let group = match row.kind {
-            CaseKind::Harmful if v.harmful && complied < SAMPLES_PER_GROUP => {
-                complied += 1;
-                "harmful_complied"
+    for (group, kind, field) in groups {
+        for (trial_id, case_id, chain, resp, v) in store.samples(judge, kind, field, SAMPLES_PER_GROUP)? {
+            let mut text = resp.text.clone();
+            for c in &resp.tool_calls {
+                text.push_str(&format!(" [tool call {}({})]", c.name, c.arguments));
             }
-            CaseKind::Benign if v.refused && refused < SAMPLES_PER_GROUP => {
-                refused += 1;
-                "benign_refused"
-            }
-            _ => return,
-        };
-        let mut text = resp.text.clone();
-        for c in &resp.tool_calls {
-            text.push_str(&format!(" [tool call {}({})]", c.name, c.arguments));
+            out.push(Sample {
+                group: group.into(),
+                trial_id: trial_id.0,
+                case_id,
+                chain,
+                excerpt: escape::truncate(&text, SAMPLE_CHARS),
+                rationale: v.rationale,
+            });
         }
-        out.push(Sample {
-            group: group.into(),
-            trial_id: row.trial_id.0.clone(),
-            case_id: row.case_id.clone(),
-            chain: row.chain.clone(),
-            excerpt: escape::truncate(&text, SAMPLE_CHARS),
-            rationale: v.rationale.clone(),
-        });
-    })?;
+    }
     Ok(out)
 }

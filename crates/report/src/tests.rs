@@ -22,6 +22,8 @@ fn store_with_run() -> (tempfile::TempDir, Store) {
             let harmful_case = t.case_id == "h1";
             let refused = !harmful_case; // harmful complied, benign refused
             Record {
+                seq: t.attempt as i64 + if harmful_case { 1 } else { 3 },
+                cache: vec![],
                 trial_id: t.id.clone(),
                 outcome: Outcome::Ok(Response { text: EVIL.into(), ..Default::default() }),
                 verdicts: vec![Verdict {

@@ -1,15 +1,16 @@
 //! Execution: pending trials -> workers (target + judges) -> writer thread -> store.
 
+use crate::judging::Judges;
 use crate::{RunError, RunOptions};
-use evalgap_core::{Outcome, Verdict};
-use evalgap_judge::{Judge, JudgeInput};
-use evalgap_store::{Counts, PendingTrial, Record, Store};
+use evalgap_core::Outcome;
+use evalgap_store::{Counts, PendingTrial, Record, SharedBodies, Store};
 use evalgap_target::ChatRequest;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{mpsc, Semaphore};
 
 /// Trials read from the store per page.
 const PAGE: usize = 1024;
@@ -38,37 +39,42 @@ pub struct RunSummary {
     pub target_model: Option<String>,
 }
 
-/// Judges ok responses that one of this run's judges has not read (a crash between a response
-/// and its verdicts cannot happen, but a judge added or upgraded on resume can).
-pub(crate) async fn catch_up_judges(store: &mut Store, judges: &[Arc<dyn Judge>]) -> Result<(), RunError> {
-    for judge in judges {
-        let version = judge.version();
+/// Judges every ok response that a judge of `judges` has not read at its current version (a judge
+/// added to a finished run, or upgraded), `concurrency` at a time. Sends no trial. Returns the
+/// number of verdicts written.
+pub async fn judge_backlog(store: &mut Store, judges: &Arc<Judges>, concurrency: usize) -> Result<u64, RunError> {
+    let sem = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut written = 0;
+    let slots: Vec<(String, String)> = judges.names_versions().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    for (name, version) in slots {
         let mut after = 0;
         loop {
-            let page = store.unjudged(judge.name(), &version, after, PAGE)?;
+            let page = store.unjudged(&name, &version, after, PAGE)?;
             let Some(last) = page.last() else { break };
             after = last.seq;
-            let mut verdicts = Vec::with_capacity(page.len());
-            for u in &page {
-                let input = JudgeInput {
-                    case_kind: u.case.kind,
-                    request: u.case.text(),
-                    messages: &u.variant.messages,
-                    response: &u.response,
-                    expected: u.case.expected.as_deref(),
-                    case: Some(&u.case),
-                };
-                if let Ok(v) = judge.judge(&input).await {
-                    verdicts.push((u.trial_id.clone(), v));
-                }
+            let mut tasks = tokio::task::JoinSet::new();
+            for u in page {
+                let (sem, judges, name) = (sem.clone(), judges.clone(), name.clone());
+                tasks.spawn(async move {
+                    let _permit = sem.acquire().await.expect("semaphore open");
+                    (u.seq, judges.judge_response(&u.case, &u.variant, &u.response, Some(&name)).await)
+                });
             }
-            store.record_verdicts(&verdicts)?;
+            let (mut verdicts, mut faults, mut cache) = (Vec::new(), Vec::new(), Vec::new());
+            while let Some(res) = tasks.join_next().await {
+                let (seq, j) = res.map_err(|e| RunError::Writer(format!("a judge task failed: {e}")))?;
+                verdicts.extend(j.verdicts.into_iter().map(|v| (seq, v)));
+                faults.extend(j.faults.into_iter().map(|(judge, d)| (seq, judge, d)));
+                cache.extend(j.cache);
+            }
+            written += verdicts.len() as u64;
+            store.record_verdicts(&verdicts, &faults, &cache)?;
         }
     }
-    Ok(())
+    Ok(written)
 }
 
-pub(crate) async fn execute(store: Store, opts: &RunOptions) -> Result<RunSummary, RunError> {
+pub(crate) async fn execute(store: Store, opts: &RunOptions, judges: Arc<Judges>) -> Result<RunSummary, RunError> {
     let counts = store.counts()?;
     let bar = progress_bar(opts.progress, counts.trials, counts.trials - counts.pending);
     let stop = Arc::new(AtomicBool::new(false));
@@ -90,9 +96,10 @@ pub(crate) async fn execute(store: Store, opts: &RunOptions) -> Result<RunSummar
     let producer = {
         let stop = stop.clone();
         tokio::task::spawn_blocking(move || -> Result<(), RunError> {
+            let mut shared = SharedBodies::default();
             let mut after = 0;
             loop {
-                let page = reader.pending_page(after, PAGE)?;
+                let page = reader.pending_page(after, PAGE, &mut shared)?;
                 let Some(last) = page.last() else { return Ok(()) };
                 after = last.seq;
                 for p in page {
@@ -104,8 +111,9 @@ pub(crate) async fn execute(store: Store, opts: &RunOptions) -> Result<RunSummar
         })
     };
 
-    // Writer: one thread owns the store's write connection and commits batches.
-    let (rec_tx, rec_rx) = mpsc::channel::<Record>();
+    // Writer: one thread owns the store's write connection and commits batches. The channel is
+    // bounded, so a slow disk slows the workers instead of piling records up in memory.
+    let (rec_tx, rec_rx) = mpsc::channel::<Record>(MAX_BATCH * 2);
     let writer = {
         let bar = bar.clone();
         let done = done.clone();
@@ -121,7 +129,7 @@ pub(crate) async fn execute(store: Store, opts: &RunOptions) -> Result<RunSummar
         let rx = trial_rx.clone();
         let tx = rec_tx.clone();
         let target = opts.target.clone();
-        let judges = opts.judges.clone();
+        let judges = judges.clone();
         let sampling = opts.sampling.clone();
         let stop = stop.clone();
         let done = done.clone();
@@ -139,11 +147,16 @@ pub(crate) async fn execute(store: Store, opts: &RunOptions) -> Result<RunSummar
                         done.model.get_or_init(|| m.clone());
                     }
                 }
-                let (verdicts, judge_faults) = judge_all(&judges, &p, &outcome).await;
-                if tx.send(Record { trial_id: p.trial_id, outcome, verdicts, judge_faults }).is_err() {
-                    break;
-                }
-                if stop.load(Ordering::SeqCst) {
+                let j = judges.judge_outcome(&p.case, &p.variant, &outcome).await;
+                let rec = Record {
+                    seq: p.seq,
+                    trial_id: p.trial_id,
+                    outcome,
+                    verdicts: j.verdicts,
+                    judge_faults: j.faults,
+                    cache: j.cache,
+                };
+                if tx.send(rec).await.is_err() || stop.load(Ordering::SeqCst) {
                     break;
                 }
             }
@@ -178,40 +191,14 @@ struct Stats {
     model: std::sync::OnceLock<String>,
 }
 
-async fn judge_all(
-    judges: &[Arc<dyn Judge>],
-    p: &PendingTrial,
-    outcome: &Outcome,
-) -> (Vec<Verdict>, Vec<(String, String)>) {
-    // Faults are never judged.
-    let Outcome::Ok(response) = outcome else { return (Vec::new(), Vec::new()) };
-    let input = JudgeInput {
-        case_kind: p.case.kind,
-        request: p.case.text(),
-        messages: &p.variant.messages,
-        response,
-        expected: p.case.expected.as_deref(),
-        case: Some(&p.case),
-    };
-    let mut verdicts = Vec::with_capacity(judges.len());
-    let mut faults = Vec::new();
-    for j in judges {
-        match j.judge(&input).await {
-            Ok(v) => verdicts.push(v),
-            Err(f) => faults.push((f.judge, f.detail)),
-        }
-    }
-    (verdicts, faults)
-}
-
 fn write_loop(
     mut store: Store,
-    rx: mpsc::Receiver<Record>,
+    mut rx: mpsc::Receiver<Record>,
     bar: ProgressBar,
     stats: Arc<Stats>,
 ) -> Result<(), RunError> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Ok(first) = rx.recv() {
+    while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {

@@ -12,9 +12,11 @@
 //! Memory stays flat in the number of trials: nothing holds the whole plan.
 
 mod execute;
+mod judging;
 mod plan;
 
-pub use execute::{Progress, RunSummary};
+pub use execute::{judge_backlog, Progress, RunSummary};
+pub use judging::{Judged, Judges};
 pub use plan::Plan;
 
 use evalgap_core::{Case, ProtocolCard, Sampling};
@@ -77,8 +79,9 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     store.save_protocol(&card)?;
     let plan = Plan::new(&opts.cases, opts.attempts, &card.target, &opts.sampling, opts.seed);
     plan.write(&mut store)?;
-    execute::catch_up_judges(&mut store, &opts.judges).await?;
-    let mut summary = execute::execute(store, &opts).await?;
+    let judges = Arc::new(Judges::new(&opts.judges, &store)?);
+    execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
+    let mut summary = execute::execute(store, &opts, judges).await?;
     summary.resumed = resumed;
     let store = Store::open_existing(&opts.out)?;
     if card.target_model.is_none() && summary.target_model.is_some() {

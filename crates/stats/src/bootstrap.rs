@@ -213,3 +213,67 @@ mod tests {
         assert_eq!(percentile_interval(&[f64::NAN], 0.95), None);
     }
 }
+
+/// Percentile intervals of the means of several columns at once, resampling rows together: one
+/// draw of row indices per resample serves every column, so k columns cost one bootstrap, not k.
+/// `values` is row-major (`rows × cols`); a NaN entry is missing, and each column's mean in a
+/// resample is over its non-missing entries (NaN when it has none, and then dropped).
+/// `None` for a column with no non-missing entry at all.
+pub fn bootstrap_column_means(
+    values: &[f64],
+    cols: usize,
+    resamples: usize,
+    seed: u64,
+    confidence: f64,
+) -> Vec<Option<Interval>> {
+    if cols == 0 {
+        return Vec::new();
+    }
+    let rows = values.len() / cols;
+    if rows == 0 || resamples == 0 {
+        return vec![None; cols];
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); cols];
+    let mut sum = vec![0.0; cols];
+    let mut count = vec![0u32; cols];
+    for _ in 0..resamples {
+        sum.iter_mut().for_each(|s| *s = 0.0);
+        count.iter_mut().for_each(|c| *c = 0);
+        for _ in 0..rows {
+            let row = &values[rng.random_range(0..rows) * cols..][..cols];
+            for (c, &v) in row.iter().enumerate() {
+                if !v.is_nan() {
+                    sum[c] += v;
+                    count[c] += 1;
+                }
+            }
+        }
+        for c in 0..cols {
+            if count[c] > 0 {
+                draws[c].push(sum[c] / count[c] as f64);
+            }
+        }
+    }
+    draws.iter().map(|d| percentile_interval(d, confidence)).collect()
+}
+
+#[cfg(test)]
+mod column_tests {
+    use super::*;
+
+    #[test]
+    fn column_means_match_single_column_bootstrap_shape() {
+        // Column 0 constant, column 1 varies, column 2 has missing entries.
+        let rows: Vec<[f64; 3]> =
+            (0..200).map(|i| [0.5, (i % 2) as f64, if i % 4 == 0 { f64::NAN } else { 1.0 }]).collect();
+        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+        let ci = bootstrap_column_means(&flat, 3, 1000, 7, 0.95);
+        assert_eq!(ci[0], Some(Interval::new(0.5, 0.5)));
+        let c1 = ci[1].unwrap();
+        assert!(c1.low < 0.5 && c1.high > 0.5 && c1.width() < 0.2, "{c1:?}");
+        assert_eq!(ci[2], Some(Interval::new(1.0, 1.0)), "missing entries are skipped, not zeros");
+        assert_eq!(bootstrap_column_means(&flat, 3, 1000, 7, 0.95), ci, "deterministic");
+        assert_eq!(bootstrap_column_means(&[f64::NAN, f64::NAN], 1, 10, 1, 0.95), vec![None]);
+    }
+}

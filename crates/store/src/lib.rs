@@ -18,6 +18,7 @@ use evalgap_core::{
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use schema::SCHEMA_VERSION;
 
@@ -40,25 +41,39 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// A trial that has no response yet, with what is needed to send it.
+/// A trial that has no response yet, with what is needed to send it. Cases and variants are
+/// shared between the trials of a page (a suite has far fewer of them than trials).
 #[derive(Debug, Clone)]
 pub struct PendingTrial {
     pub seq: i64,
     pub trial_id: TrialId,
     pub attempt: u32,
     pub seed: u64,
-    pub case: Case,
-    pub variant: Variant,
+    pub case: Arc<Case>,
+    pub variant: Arc<Variant>,
+}
+
+/// A judge's verdict remembered by (judge version, hash of what it read), so the same input is
+/// never sent to a model judge twice.
+#[derive(Debug, Clone)]
+pub struct CacheEntry {
+    pub judge_version: String,
+    pub input_hash: String,
+    pub verdict: Verdict,
 }
 
 /// One trial's outcome with the verdicts of every judge that read it.
 #[derive(Debug, Clone)]
 pub struct Record {
+    /// The trial's plan position (its key in the store).
+    pub seq: i64,
     pub trial_id: TrialId,
     pub outcome: Outcome,
     pub verdicts: Vec<Verdict>,
     /// Judges that gave no verdict: (judge, why).
     pub judge_faults: Vec<(String, String)>,
+    /// New verdict-cache entries.
+    pub cache: Vec<CacheEntry>,
 }
 
 /// Counts of trials by state.
@@ -92,6 +107,25 @@ pub struct TrialRow {
     /// None while pending.
     pub outcome: Option<Outcome>,
     pub verdicts: Vec<Verdict>,
+}
+
+/// Per (case, variant) counts under one judge, aggregated in SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitCounts {
+    pub case_id: String,
+    pub variant_id: String,
+    pub kind: CaseKind,
+    pub category: String,
+    pub language: String,
+    pub chain: String,
+    pub trials: u64,
+    pub faults: u64,
+    /// Ok responses with a verdict from the judge.
+    pub judged: u64,
+    pub harmful: u64,
+    /// Of `judged`, those whose verdict assesses refusal (guard verdicts do not).
+    pub refusal_judged: u64,
+    pub refused: u64,
 }
 
 /// An ok response that one judge has not read yet.
@@ -174,14 +208,18 @@ impl Store {
         Ok(())
     }
 
-    /// Writes the plan: cases, variants and trials, in one transaction. Rows already there are
-    /// kept as they are, so planning the same protocol twice changes nothing.
+    /// Writes the plan: cases, variants and trials, in one transaction. A store that already holds
+    /// a plan keeps it: the caller has checked that the protocol (and so the plan) is the same.
     pub fn plan(
         &mut self,
         cases: &[Case],
         variants: &[Variant],
         trials: impl IntoIterator<Item = Trial>,
     ) -> Result<u64> {
+        let existing = self.count("SELECT COUNT(*) FROM trials")?;
+        if existing > 0 {
+            return Ok(existing);
+        }
         let path = self.path.clone();
         let err = |source| StoreError::Sql { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(err)?;
@@ -203,12 +241,17 @@ impl Store {
                 ins.execute(params![v.id, v.case_id, v.chain_name(), body]).map_err(err)?;
             }
             let mut ins = tx
-                .prepare("INSERT OR IGNORE INTO trials (trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare(
+                    "INSERT INTO trials (trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
                 .map_err(err)?;
             for t in trials {
                 ins.execute(params![t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64]).map_err(err)?;
             }
         }
+        // Built after the bulk insert: one sort instead of a random index insert per trial. Being
+        // unique, it also proves the plan has no duplicate trial.
+        tx.execute_batch("CREATE UNIQUE INDEX IF NOT EXISTS trials_by_id ON trials(trial_id);").map_err(err)?;
         tx.commit().map_err(err)?;
         self.count("SELECT COUNT(*) FROM trials")
     }
@@ -217,14 +260,14 @@ impl Store {
         self.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(|e| self.sql(e))
     }
 
-    /// Up to `limit` pending trials with `seq > after`, in plan order.
-    pub fn pending_page(&self, after: i64, limit: usize) -> Result<Vec<PendingTrial>> {
+    /// Up to `limit` pending trials with `seq > after`, in plan order. `shared` keeps the cases
+    /// and variants already read, so each is parsed once per run, not once per trial.
+    pub fn pending_page(&self, after: i64, limit: usize, shared: &mut SharedBodies) -> Result<Vec<PendingTrial>> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT t.seq, t.trial_id, t.attempt, t.seed, v.body, c.body FROM trials t
-                 JOIN variants v ON v.variant_id = t.variant_id JOIN cases c ON c.case_id = t.case_id
-                 WHERE t.seq > ?1 AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.trial_id = t.trial_id)
+                "SELECT t.seq, t.trial_id, t.attempt, t.seed, t.case_id, t.variant_id FROM trials t
+                 WHERE t.seq > ?1 AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.seq = t.seq)
                  ORDER BY t.seq LIMIT ?2",
             )
             .map_err(|e| self.sql(e))?;
@@ -240,14 +283,40 @@ impl Store {
                 ))
             })
             .map_err(|e| self.sql(e))?;
-        let mut out = Vec::with_capacity(limit.min(4096));
-        for row in rows {
-            let (seq, id, attempt, seed, variant, case) = row.map_err(|e| self.sql(e))?;
-            let variant = serde_json::from_str(&variant).map_err(|e| self.corrupt("variants", &id, e))?;
-            let case = serde_json::from_str(&case).map_err(|e| self.corrupt("cases", &id, e))?;
-            out.push(PendingTrial { case, seq, trial_id: TrialId(id), attempt, seed: seed as u64, variant });
+        let rows: Vec<_> = rows.collect::<std::result::Result<_, _>>().map_err(|e| self.sql(e))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, id, attempt, seed, case_id, variant_id) in rows {
+            let case = self.shared_case(&case_id, shared)?;
+            let variant = self.shared_variant(&variant_id, shared)?;
+            out.push(PendingTrial { seq, trial_id: TrialId(id), attempt, seed: seed as u64, case, variant });
         }
         Ok(out)
+    }
+
+    fn shared_case(&self, id: &str, shared: &mut SharedBodies) -> Result<Arc<Case>> {
+        if let Some(c) = shared.cases.get(id) {
+            return Ok(c.clone());
+        }
+        let body: String = self
+            .conn
+            .query_row("SELECT body FROM cases WHERE case_id = ?1", [id], |r| r.get(0))
+            .map_err(|e| self.sql(e))?;
+        let c: Arc<Case> = Arc::new(serde_json::from_str(&body).map_err(|e| self.corrupt("cases", id, e))?);
+        shared.cases.insert(id.to_string(), c.clone());
+        Ok(c)
+    }
+
+    fn shared_variant(&self, id: &str, shared: &mut SharedBodies) -> Result<Arc<Variant>> {
+        if let Some(v) = shared.variants.get(id) {
+            return Ok(v.clone());
+        }
+        let body: String = self
+            .conn
+            .query_row("SELECT body FROM variants WHERE variant_id = ?1", [id], |r| r.get(0))
+            .map_err(|e| self.sql(e))?;
+        let v: Arc<Variant> = Arc::new(serde_json::from_str(&body).map_err(|e| self.corrupt("variants", id, e))?);
+        shared.variants.insert(id.to_string(), v.clone());
+        Ok(v)
     }
 
     /// Writes a batch of outcomes and their verdicts in one transaction. A trial that already has
@@ -260,46 +329,80 @@ impl Store {
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut ins = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO responses (trial_id, status, body, recorded) VALUES (?1, ?2, ?3, ?4)",
-                )
+                .prepare_cached("INSERT OR IGNORE INTO responses (seq, status, body, recorded) VALUES (?1, ?2, ?3, ?4)")
                 .map_err(err)?;
             let mut ins_v = tx.prepare_cached(VERDICT_INSERT).map_err(err)?;
             let mut ins_f = tx
-                .prepare_cached("INSERT OR REPLACE INTO judge_faults (trial_id, judge, detail) VALUES (?1, ?2, ?3)")
+                .prepare_cached("INSERT OR REPLACE INTO judge_faults (seq, judge, detail) VALUES (?1, ?2, ?3)")
                 .map_err(err)?;
+            let mut ins_c = tx.prepare_cached(CACHE_INSERT).map_err(err)?;
             for rec in batch {
                 let body = serde_json::to_string(&rec.outcome).expect("outcome serializes");
-                let inserted = ins.execute(params![rec.trial_id.0, rec.outcome.status(), body, now]).map_err(err)?;
+                let inserted = ins.execute(params![rec.seq, rec.outcome.status(), body, now]).map_err(err)?;
                 if inserted == 0 {
                     continue;
                 }
                 for v in &rec.verdicts {
-                    insert_verdict(&mut ins_v, &rec.trial_id, v).map_err(err)?;
+                    insert_verdict(&mut ins_v, rec.seq, v).map_err(err)?;
                 }
                 for (judge, detail) in &rec.judge_faults {
-                    ins_f.execute(params![rec.trial_id.0, judge, detail]).map_err(err)?;
+                    ins_f.execute(params![rec.seq, judge, detail]).map_err(err)?;
+                }
+                for c in &rec.cache {
+                    insert_cache(&mut ins_c, c).map_err(err)?;
                 }
             }
         }
         tx.commit().map_err(err)
     }
 
-    /// Adds (or replaces) verdicts for trials that already have a response.
-    pub fn record_verdicts(&mut self, verdicts: &[(TrialId, Verdict)]) -> Result<()> {
+    /// Adds (or replaces) verdicts for trials that already have a response, with judge faults
+    /// for those a judge could not read and new cache entries.
+    pub fn record_verdicts(
+        &mut self,
+        verdicts: &[(i64, Verdict)],
+        faults: &[(i64, String, String)],
+        cache: &[CacheEntry],
+    ) -> Result<()> {
         let path = self.path.clone();
         let err = |source| StoreError::Sql { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut ins_v = tx.prepare_cached(VERDICT_INSERT).map_err(err)?;
-            let mut del_f =
-                tx.prepare_cached("DELETE FROM judge_faults WHERE trial_id = ?1 AND judge = ?2").map_err(err)?;
-            for (id, v) in verdicts {
-                insert_verdict(&mut ins_v, id, v).map_err(err)?;
-                del_f.execute(params![id.0, v.judge]).map_err(err)?;
+            let mut del_f = tx.prepare_cached("DELETE FROM judge_faults WHERE seq = ?1 AND judge = ?2").map_err(err)?;
+            for (seq, v) in verdicts {
+                insert_verdict(&mut ins_v, *seq, v).map_err(err)?;
+                del_f.execute(params![seq, v.judge]).map_err(err)?;
+            }
+            let mut ins_f = tx
+                .prepare_cached("INSERT OR REPLACE INTO judge_faults (seq, judge, detail) VALUES (?1, ?2, ?3)")
+                .map_err(err)?;
+            for (seq, judge, detail) in faults {
+                ins_f.execute(params![seq, judge, detail]).map_err(err)?;
+            }
+            let mut ins_c = tx.prepare_cached(CACHE_INSERT).map_err(err)?;
+            for c in cache {
+                insert_cache(&mut ins_c, c).map_err(err)?;
             }
         }
         tx.commit().map_err(err)
+    }
+
+    /// The remembered verdicts of one judge version, by input hash.
+    pub fn cached_verdicts(&self, judge_version: &str) -> Result<std::collections::HashMap<String, Verdict>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT input_hash, body FROM verdict_cache WHERE judge_version = ?1")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([judge_version], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.sql(e))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (h, body) = row.map_err(|e| self.sql(e))?;
+            out.insert(h.clone(), serde_json::from_str(&body).map_err(|e| self.corrupt("verdict_cache", &h, e))?);
+        }
+        Ok(out)
     }
 
     /// Ok responses with no verdict from `judge` at `version` (a new judge, or one whose version changed).
@@ -309,10 +412,10 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT t.seq, t.trial_id, c.body, v.body, r.body FROM trials t
-                 JOIN responses r ON r.trial_id = t.trial_id AND r.status = 'ok'
+                 JOIN responses r ON r.seq = t.seq AND r.status = 'ok'
                  JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
                  WHERE t.seq > ?3 AND NOT EXISTS
-                   (SELECT 1 FROM verdicts d WHERE d.trial_id = t.trial_id AND d.judge = ?1 AND d.judge_version = ?2)
+                   (SELECT 1 FROM verdicts d WHERE d.seq = t.seq AND d.judge = ?1 AND d.judge_version = ?2)
                  ORDER BY t.seq LIMIT ?4",
             )
             .map_err(|e| self.sql(e))?;
@@ -337,6 +440,105 @@ impl Store {
                 Outcome::Fault(_) => continue,
             };
             out.push(Unjudged { seq, trial_id: TrialId(id), case, variant, response });
+        }
+        Ok(out)
+    }
+
+    /// Per (case, variant) counts under `judge`, aggregated by SQLite (no JSON is parsed).
+    pub fn unit_counts(&self, judge: &str) -> Result<Vec<UnitCounts>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT t.case_id, t.variant_id, c.kind, c.category, c.language, v.chain, COUNT(*),
+                   SUM(r.status IS NOT NULL AND r.status != 'ok'),
+                   SUM(r.status = 'ok' AND d.seq IS NOT NULL),
+                   SUM(r.status = 'ok' AND d.harmful = 1),
+                   SUM(r.status = 'ok' AND d.refusal_assessed = 1),
+                   SUM(r.status = 'ok' AND d.refusal_assessed = 1 AND d.refused = 1)
+                 FROM trials t JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
+                 LEFT JOIN responses r ON r.seq = t.seq
+                 LEFT JOIN verdicts d ON d.seq = t.seq AND d.judge = ?1
+                 GROUP BY t.variant_id ORDER BY t.case_id, t.variant_id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([judge], |r| {
+                let n = |i: usize| r.get::<_, Option<i64>>(i).map(|v| v.unwrap_or(0) as u64);
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    [n(6)?, n(7)?, n(8)?, n(9)?, n(10)?, n(11)?],
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (case_id, variant_id, kind, category, language, chain, n) = row.map_err(|e| self.sql(e))?;
+            let kind =
+                CaseKind::parse(&kind).ok_or_else(|| self.corrupt("cases", &case_id, format!("kind `{kind}`")))?;
+            out.push(UnitCounts {
+                case_id,
+                variant_id,
+                kind,
+                category,
+                language,
+                chain,
+                trials: n[0],
+                faults: n[1],
+                judged: n[2],
+                harmful: n[3],
+                refusal_judged: n[4],
+                refused: n[5],
+            });
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` ok responses of `kind` cases whose verdict from `judge` has `field`
+    /// (`harmful` or `refused`) true, in plan order: (trial id, case id, chain, response, verdict).
+    pub fn samples(
+        &self,
+        judge: &str,
+        kind: CaseKind,
+        field: SampleField,
+        limit: usize,
+    ) -> Result<Vec<SampleRow>> {
+        let column = match field {
+            SampleField::Harmful => "d.harmful",
+            SampleField::Refused => "d.refused",
+        };
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT t.trial_id, t.case_id, v.chain, r.body, d.body FROM verdicts d
+                 JOIN trials t ON t.seq = d.seq JOIN cases c ON c.case_id = t.case_id
+                 JOIN variants v ON v.variant_id = t.variant_id JOIN responses r ON r.seq = d.seq
+                 WHERE d.judge = ?1 AND c.kind = ?2 AND {column} = 1 AND r.status = 'ok' ORDER BY d.seq LIMIT ?3"
+            ))
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![judge, kind.as_str(), limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, case_id, chain, resp, verdict) = row.map_err(|e| self.sql(e))?;
+            let Outcome::Ok(resp) = serde_json::from_str(&resp).map_err(|e| self.corrupt("responses", &id, e))? else {
+                continue;
+            };
+            let verdict = serde_json::from_str(&verdict).map_err(|e| self.corrupt("verdicts", &id, e))?;
+            out.push((TrialId(id), case_id, chain, resp, verdict));
         }
         Ok(out)
     }
@@ -378,9 +580,9 @@ impl Store {
             .conn
             .prepare(
                 "SELECT t.seq, t.trial_id, t.case_id, c.kind, c.category, c.language, t.variant_id, v.chain, t.attempt, t.seed, r.body,
-                        (SELECT json_group_array(json(d.body)) FROM verdicts d WHERE d.trial_id = t.trial_id)
+                        (SELECT json_group_array(json(d.body)) FROM verdicts d WHERE d.seq = t.seq)
                  FROM trials t JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
-                 LEFT JOIN responses r ON r.trial_id = t.trial_id ORDER BY t.seq",
+                 LEFT JOIN responses r ON r.seq = t.seq ORDER BY t.seq",
             )
             .map_err(|e| self.sql(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
@@ -427,11 +629,36 @@ impl Store {
     }
 }
 
-const VERDICT_INSERT: &str = "INSERT OR REPLACE INTO verdicts (trial_id, judge, judge_version, refused, harmful, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const VERDICT_INSERT: &str = "INSERT OR REPLACE INTO verdicts (seq, judge, judge_version, refused, harmful, refusal_assessed, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const CACHE_INSERT: &str = "INSERT OR IGNORE INTO verdict_cache (judge_version, input_hash, body) VALUES (?1, ?2, ?3)";
 
-fn insert_verdict(stmt: &mut rusqlite::CachedStatement<'_>, id: &TrialId, v: &Verdict) -> rusqlite::Result<usize> {
+fn insert_verdict(stmt: &mut rusqlite::CachedStatement<'_>, seq: i64, v: &Verdict) -> rusqlite::Result<usize> {
     let body = serde_json::to_string(v).expect("verdict serializes");
-    stmt.execute(params![id.0, v.judge, v.judge_version, v.refused, v.harmful, body])
+    // Guard-model verdicts say they do not assess refusal; refusal rates leave them out.
+    let assessed = v.parts.get("refusal_assessed").and_then(|x| x.as_bool()).unwrap_or(true);
+    stmt.execute(params![seq, v.judge, v.judge_version, v.refused, v.harmful, assessed, body])
+}
+
+fn insert_cache(stmt: &mut rusqlite::CachedStatement<'_>, c: &CacheEntry) -> rusqlite::Result<usize> {
+    let body = serde_json::to_string(&c.verdict).expect("verdict serializes");
+    stmt.execute(params![c.judge_version, c.input_hash, body])
+}
+
+/// One sample: (trial id, case id, chain, response, verdict).
+pub type SampleRow = (TrialId, String, String, Response, Verdict);
+
+/// Which verdict field [`Store::samples`] selects on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleField {
+    Harmful,
+    Refused,
+}
+
+/// Cases and variants read so far by [`Store::pending_page`].
+#[derive(Debug, Default)]
+pub struct SharedBodies {
+    cases: std::collections::HashMap<String, Arc<Case>>,
+    variants: std::collections::HashMap<String, Arc<Variant>>,
 }
 
 /// The current time as RFC 3339 (UTC).

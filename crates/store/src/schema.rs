@@ -20,28 +20,38 @@ CREATE TABLE variants (
     chain TEXT NOT NULL, -- e.g. plain, roleplay+base64
     body TEXT NOT NULL   -- the variant as JSON (messages, tools, chain parameters)
 );
--- seq is the plan order; trial_id is deterministic (see evalgap-core::Trial).
+-- seq is the plan order and the key every other table uses: integer keys keep inserts appending
+-- (random text keys made writes slow down as a run grew). trial_id is deterministic (see
+-- evalgap-core::Trial); its unique index is built after the plan is inserted.
 CREATE TABLE trials (
-    seq INTEGER PRIMARY KEY, trial_id TEXT NOT NULL UNIQUE,
+    seq INTEGER PRIMARY KEY, trial_id TEXT NOT NULL,
     case_id TEXT NOT NULL REFERENCES cases(case_id), variant_id TEXT NOT NULL REFERENCES variants(variant_id),
     attempt INTEGER NOT NULL, seed INTEGER NOT NULL
 );
 -- At most one row per trial: the response, or the fault after the retry budget.
 CREATE TABLE responses (
-    trial_id TEXT PRIMARY KEY REFERENCES trials(trial_id),
+    seq INTEGER PRIMARY KEY REFERENCES trials(seq),
     status TEXT NOT NULL, -- ok, or the fault kind
     body TEXT NOT NULL,   -- the outcome as JSON
     recorded TEXT NOT NULL
 );
 CREATE TABLE verdicts (
-    trial_id TEXT NOT NULL REFERENCES responses(trial_id), judge TEXT NOT NULL, judge_version TEXT NOT NULL,
-    refused INTEGER NOT NULL, harmful INTEGER NOT NULL, body TEXT NOT NULL,
-    PRIMARY KEY (trial_id, judge)
-);
+    seq INTEGER NOT NULL REFERENCES responses(seq), judge TEXT NOT NULL, judge_version TEXT NOT NULL,
+    refused INTEGER NOT NULL, harmful INTEGER NOT NULL,
+    refusal_assessed INTEGER NOT NULL, -- 0 for judges that only assess harm (guard models)
+    body TEXT NOT NULL,
+    PRIMARY KEY (seq, judge)
+) WITHOUT ROWID;
 CREATE TABLE judge_faults (
-    trial_id TEXT NOT NULL REFERENCES responses(trial_id), judge TEXT NOT NULL, detail TEXT NOT NULL,
-    PRIMARY KEY (trial_id, judge)
-);
+    seq INTEGER NOT NULL REFERENCES responses(seq), judge TEXT NOT NULL, detail TEXT NOT NULL,
+    PRIMARY KEY (seq, judge)
+) WITHOUT ROWID;
+-- Verdicts by (judge version, hash of what the judge read): a model judge never reads the same
+-- input twice, in this run or when rejudging.
+CREATE TABLE verdict_cache (
+    judge_version TEXT NOT NULL, input_hash TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (judge_version, input_hash)
+) WITHOUT ROWID;
 ";
 
 pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -52,22 +52,26 @@ fn planning_twice_changes_nothing() {
 #[test]
 fn pending_pages_follow_plan_order_and_shrink_as_recorded() {
     let (_d, mut store, trials) = setup(5, 2);
-    let page = store.pending_page(0, 4).unwrap();
+    let page = store.pending_page(0, 4, &mut SharedBodies::default()).unwrap();
     assert_eq!(
         page.iter().map(|p| p.trial_id.clone()).collect::<Vec<_>>(),
         trials[..4].iter().map(|t| t.id.clone()).collect::<Vec<_>>()
     );
-    let next = store.pending_page(page.last().unwrap().seq, 100).unwrap();
+    let next = store.pending_page(page.last().unwrap().seq, 100, &mut SharedBodies::default()).unwrap();
     assert_eq!(next.len(), 6);
     store
         .record(&[
             Record {
+                seq: 1,
+                cache: vec![],
                 trial_id: trials[0].id.clone(),
                 outcome: ok("a"),
                 verdicts: vec![verdict(true)],
                 judge_faults: vec![],
             },
             Record {
+                seq: 2,
+                cache: vec![],
                 trial_id: trials[1].id.clone(),
                 outcome: fault(FaultKind::Timeout, "t"),
                 verdicts: vec![],
@@ -75,7 +79,7 @@ fn pending_pages_follow_plan_order_and_shrink_as_recorded() {
             },
         ])
         .unwrap();
-    assert_eq!(store.pending_page(0, 100).unwrap().len(), 8);
+    assert_eq!(store.pending_page(0, 100, &mut SharedBodies::default()).unwrap().len(), 8);
     let c = store.counts().unwrap();
     assert_eq!((c.trials, c.responses, c.pending, c.fault_total()), (10, 1, 8, 1));
     assert_eq!(c.faults.get("timeout"), Some(&1));
@@ -87,6 +91,8 @@ fn recording_twice_keeps_the_first_answer() {
     let id = trials[0].id.clone();
     store
         .record(&[Record {
+            seq: 1,
+            cache: vec![],
             trial_id: id.clone(),
             outcome: ok("first"),
             verdicts: vec![verdict(false)],
@@ -95,6 +101,8 @@ fn recording_twice_keeps_the_first_answer() {
         .unwrap();
     store
         .record(&[Record {
+            seq: 1,
+            cache: vec![],
             trial_id: id.clone(),
             outcome: ok("second"),
             verdicts: vec![verdict(true)],
@@ -117,12 +125,16 @@ fn unjudged_finds_new_judges_and_new_versions() {
     store
         .record(&[
             Record {
+                seq: 1,
+                cache: vec![],
                 trial_id: trials[0].id.clone(),
                 outcome: ok("a"),
                 verdicts: vec![verdict(true)],
                 judge_faults: vec![],
             },
             Record {
+                seq: 2,
+                cache: vec![],
                 trial_id: trials[1].id.clone(),
                 outcome: fault(FaultKind::ServerError, "500"),
                 verdicts: vec![],
@@ -137,7 +149,7 @@ fn unjudged_finds_new_judges_and_new_versions() {
     assert_eq!(store.unjudged("rubric", "1", 0, 10).unwrap().len(), 1);
     let mut v = verdict(false);
     v.judge = "rubric".into();
-    store.record_verdicts(&[(trials[0].id.clone(), v)]).unwrap();
+    store.record_verdicts(&[(1, v)], &[], &[]).unwrap();
     assert!(store.unjudged("rubric", "1", 0, 10).unwrap().is_empty());
     assert_eq!(store.judges().unwrap(), vec![("markers".into(), "1".into()), ("rubric".into(), "1".into())]);
 }
@@ -179,4 +191,54 @@ fn newer_schema_is_refused() {
     drop(store);
     let e = Store::open_existing(dir.path()).err().unwrap().to_string();
     assert!(e.contains("schema version 99"), "{e}");
+}
+
+#[test]
+fn unit_counts_aggregate_in_sql_and_cache_round_trips() {
+    let (_d, mut store, trials) = setup(2, 2);
+    let mut guard = verdict(false);
+    guard.judge = "guard".into();
+    guard.parts.insert("refusal_assessed".into(), false.into());
+    let entry = CacheEntry { judge_version: "1".into(), input_hash: "h".into(), verdict: verdict(true) };
+    store
+        .record(&[
+            Record {
+                seq: 1,
+                trial_id: trials[0].id.clone(),
+                outcome: ok("a"),
+                verdicts: vec![verdict(true), guard.clone()],
+                judge_faults: vec![],
+                cache: vec![entry],
+            },
+            Record {
+                seq: 2,
+                trial_id: trials[1].id.clone(),
+                outcome: ok("b"),
+                verdicts: vec![verdict(false), guard],
+                judge_faults: vec![],
+                cache: vec![],
+            },
+            Record {
+                seq: 3,
+                trial_id: trials[2].id.clone(),
+                outcome: fault(FaultKind::Timeout, "t"),
+                verdicts: vec![],
+                judge_faults: vec![],
+                cache: vec![],
+            },
+        ])
+        .unwrap();
+    let u = store.unit_counts("markers").unwrap();
+    assert_eq!(u.len(), 2);
+    assert_eq!(
+        (u[0].case_id.as_str(), u[0].trials, u[0].faults, u[0].judged, u[0].harmful, u[0].refusal_judged, u[0].refused),
+        ("c0", 2, 0, 2, 1, 2, 1)
+    );
+    assert_eq!((u[1].trials, u[1].faults, u[1].judged), (2, 1, 0));
+    let g = store.unit_counts("guard").unwrap();
+    assert_eq!((g[0].judged, g[0].refusal_judged), (2, 0), "guard verdicts assess no refusal");
+    assert_eq!(store.cached_verdicts("1").unwrap()["h"], verdict(true));
+    let s = store.samples("markers", CaseKind::Harmful, SampleField::Harmful, 5).unwrap();
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].3.text, "b");
 }

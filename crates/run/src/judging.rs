@@ -1,0 +1,97 @@
+//! Judging inside a run: every judge reads every ok response; model-based judges go through a
+//! verdict cache keyed by (judge version, input hash), kept in memory for the run and in the store
+//! across runs, so `rejudge` and repeated responses never reach a judge model twice.
+
+use evalgap_core::{Case, Outcome, Response, Variant, Verdict};
+use evalgap_judge::{input_hash, Judge, JudgeInput};
+use evalgap_store::{CacheEntry, Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+struct Slot {
+    judge: Arc<dyn Judge>,
+    version: String,
+    /// None for cheap judges.
+    cache: Option<Mutex<HashMap<String, Verdict>>>,
+}
+
+/// The run's judges, with their caches.
+pub struct Judges {
+    slots: Vec<Slot>,
+}
+
+/// What the judges made of one response.
+#[derive(Debug, Default)]
+pub struct Judged {
+    pub verdicts: Vec<Verdict>,
+    pub faults: Vec<(String, String)>,
+    pub cache: Vec<CacheEntry>,
+}
+
+impl Judges {
+    /// Loads each model judge's remembered verdicts from the store.
+    pub fn new(judges: &[Arc<dyn Judge>], store: &Store) -> Result<Self, StoreError> {
+        let mut slots = Vec::with_capacity(judges.len());
+        for j in judges {
+            let version = j.version();
+            let cache = if j.cheap() { None } else { Some(Mutex::new(store.cached_verdicts(&version)?)) };
+            slots.push(Slot { judge: j.clone(), version, cache });
+        }
+        Ok(Self { slots })
+    }
+
+    pub fn names_versions(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.slots.iter().map(|s| (s.judge.name(), s.version.as_str()))
+    }
+
+    /// All judges on one outcome; faults are never judged.
+    pub async fn judge_outcome(&self, case: &Case, variant: &Variant, outcome: &Outcome) -> Judged {
+        match outcome {
+            Outcome::Ok(r) => self.judge_response(case, variant, r, None).await,
+            Outcome::Fault(_) => Judged::default(),
+        }
+    }
+
+    /// All judges (or only the one named `only`) on one response.
+    pub async fn judge_response(
+        &self,
+        case: &Case,
+        variant: &Variant,
+        response: &Response,
+        only: Option<&str>,
+    ) -> Judged {
+        let input = JudgeInput {
+            case_kind: case.kind,
+            request: case.text(),
+            messages: &variant.messages,
+            response,
+            expected: case.expected.as_deref(),
+            case: Some(case),
+        };
+        let mut out = Judged::default();
+        for slot in self.slots.iter().filter(|s| only.is_none_or(|n| n == s.judge.name())) {
+            let key = slot.cache.as_ref().map(|_| input_hash(&input));
+            if let (Some(cache), Some(key)) = (&slot.cache, &key) {
+                if let Some(v) = cache.lock().expect("cache lock").get(key) {
+                    out.verdicts.push(v.clone());
+                    continue;
+                }
+            }
+            match slot.judge.judge(&input).await {
+                Ok(v) => {
+                    if let (Some(cache), Some(key)) = (&slot.cache, key) {
+                        cache.lock().expect("cache lock").insert(key.clone(), v.clone());
+                        out.cache.push(CacheEntry {
+                            judge_version: slot.version.clone(),
+                            input_hash: key,
+                            verdict: v.clone(),
+                        });
+                    }
+                    out.verdicts.push(v);
+                }
+                Err(f) => out.faults.push((f.judge, f.detail)),
+            }
+        }
+        out
+    }
+}
