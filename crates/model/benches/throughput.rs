@@ -3,7 +3,7 @@
 //! prompt processing of 64 tokens (pp64), generation of 32 tokens at batch 1 (tg32), and batched
 //! generation (N sequences × 64-token prompt, 32 new tokens each), plus load time and peak RSS.
 //!
-//! `cargo bench -p evalgap-model --bench throughput -- [MODEL] [--batches 8,32] [--reps 3]`
+//! `cargo bench -p evalgap-model --bench throughput -- [MODEL] [--batches 8,32] [--reps 3] [--skip-pp]`
 //! (MODEL: smollm2 by default, or qwen2.5-0.5b, gemma3-270m, or a GGUF path; downloads if needed).
 
 use evalgap_model::arch::{KvCache, SeqStep};
@@ -47,6 +47,7 @@ fn main() {
     let mut model = "smollm2".to_string();
     let mut batches = vec![8usize, 32];
     let mut reps = 3usize;
+    let mut skip_pp = false;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -54,6 +55,7 @@ fn main() {
                 i += 1;
                 batches = args[i].split(',').filter_map(|s| s.parse().ok()).collect();
             }
+            "--skip-pp" => skip_pp = true,
             "--reps" => {
                 i += 1;
                 reps = args[i].parse().unwrap_or(3);
@@ -77,7 +79,7 @@ fn main() {
 
     // pp64
     let mut pp = Vec::new();
-    for r in 0..reps {
+    for r in 0..if skip_pp { 0 } else { reps } {
         let ids = prompt_tokens(&m, 64, r);
         let mut cache = KvCache::new(net.cfg.n_layers);
         let t = Instant::now();
@@ -124,7 +126,9 @@ fn main() {
         let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len().max(2).saturating_sub(1) as f64).sqrt();
         format!("{mean:.1} ± {sd:.1}")
     };
-    println!("pp64 {} tok/s", stats(&pp));
+    if !pp.is_empty() {
+        println!("pp64 {} tok/s", stats(&pp));
+    }
     println!("tg32 {} tok/s", stats(&tg));
     println!("tg32 CPU time {:.1} ms/token (all threads)", tg_cpu * 1000.0 / (32 * reps) as f64);
 
