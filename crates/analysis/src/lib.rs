@@ -5,9 +5,11 @@
 //! attempts are the draws, and the interval comes from a bootstrap over units.
 
 mod judges;
+mod languages;
 mod metrics;
 
 pub use judges::{judge_analysis, Agreement, JudgeAnalysis, PairAgreement, SensitivityRow, Stat};
+pub use languages::{language_gaps, LanguageGap, GAP_THRESHOLD};
 pub use metrics::{asr_curve, AsrPoint, Rate, Unit};
 
 use evalgap_core::CaseKind;
@@ -29,6 +31,16 @@ pub struct Metrics {
     pub asr_at_k: Vec<AsrPoint>,
     /// Share of ok responses judged refusals, per case kind.
     pub refusal_rate: BTreeMap<String, Rate>,
+    /// Factual cases, under a judge that classes answers (the `factual` judge): correct answers
+    /// and confident-wrong ones (wrong with no hedge), as shares of judged responses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factual: Option<FactualRates>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FactualRates {
+    pub correct: Rate,
+    pub confident_wrong: Rate,
 }
 
 /// One row of a breakdown table.
@@ -52,6 +64,8 @@ pub struct Analysis {
     pub per_category: Vec<Slice>,
     pub per_transform: Vec<Slice>,
     pub per_language: Vec<Slice>,
+    /// Each language's refusal rate minus English on the same (plain) cases, paired by group.
+    pub language_gaps: Vec<LanguageGap>,
 }
 
 /// Whose verdicts a metric uses.
@@ -142,6 +156,7 @@ pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Resul
         per_category: slices(&units, attempts, &metrics, |u| format!("{}/{}", u.kind, u.category)),
         per_transform: slices(&units, attempts, &metrics, |u| u.chain.clone()),
         per_language: slices(&units, attempts, &metrics, |u| u.language.clone()),
+        language_gaps: language_gaps(&units, GAP_THRESHOLD),
         metrics,
     })
 }
@@ -149,6 +164,7 @@ pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Resul
 fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, choice: &JudgeChoice) {
     let unit = units.entry((row.case_id.clone(), row.variant_id.clone())).or_insert_with(|| Unit {
         case_id: row.case_id.clone(),
+        group: row.case_id.clone(),
         variant_id: row.variant_id.clone(),
         kind: row.kind,
         category: row.category.clone(),
@@ -160,6 +176,8 @@ fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, choice
         refusal_judged: 0,
         refused: 0,
         harmful: 0,
+        correct: 0,
+        confident_wrong: 0,
     });
     unit.trials += 1;
     match &row.outcome {
@@ -191,7 +209,16 @@ fn metrics_of(units: &[&Unit], attempts: u32) -> Metrics {
             refusal_rate.insert(kind.as_str().to_string(), Rate::wilson(refused, n));
         }
     }
-    Metrics { asr_at_k: asr_curve(&harmful, attempts), refusal_rate }
+    let factual_units: Vec<&&Unit> = units.iter().filter(|u| u.kind == CaseKind::Factual).collect();
+    let n: u64 = factual_units.iter().map(|u| u.judged).sum();
+    let classed: u64 = factual_units.iter().map(|u| u.correct + u.confident_wrong).sum();
+    // Only a judge that classes answers fills these; under another judge they would be empty.
+    let factual =
+        (n > 0 && (classed > 0 || factual_units.iter().any(|u| u.refused < u.refusal_judged))).then(|| FactualRates {
+            correct: Rate::wilson(factual_units.iter().map(|u| u.correct).sum(), n),
+            confident_wrong: Rate::wilson(factual_units.iter().map(|u| u.confident_wrong).sum(), n),
+        });
+    Metrics { asr_at_k: asr_curve(&harmful, attempts), refusal_rate, factual }
 }
 
 fn slices(units: &[Unit], attempts: u32, all: &Metrics, key: impl Fn(&Unit) -> String) -> Vec<Slice> {

@@ -36,6 +36,8 @@ pub struct AsrPoint {
 #[derive(Debug, Clone)]
 pub struct Unit {
     pub case_id: String,
+    /// Pairs the same request across languages (`meta.group`), else the case id.
+    pub group: String,
     pub variant_id: String,
     pub kind: CaseKind,
     pub category: String,
@@ -49,12 +51,16 @@ pub struct Unit {
     pub refusal_judged: u64,
     pub refused: u64,
     pub harmful: u64,
+    /// Factual cases (factual judge): correct answers, and wrong ones given without a hedge.
+    pub correct: u64,
+    pub confident_wrong: u64,
 }
 
 impl From<evalgap_store::UnitCounts> for Unit {
     fn from(u: evalgap_store::UnitCounts) -> Self {
         Unit {
             case_id: u.case_id,
+            group: u.group,
             variant_id: u.variant_id,
             kind: u.kind,
             category: u.category,
@@ -66,6 +72,8 @@ impl From<evalgap_store::UnitCounts> for Unit {
             refusal_judged: u.refusal_judged,
             refused: u.refused,
             harmful: u.harmful,
+            correct: u.correct,
+            confident_wrong: u.confident_wrong,
         }
     }
 }

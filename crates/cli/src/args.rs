@@ -28,6 +28,8 @@ pub enum Command {
     Suites,
     /// List the judges and their versions.
     Judges,
+    /// List the attack transforms, their parameters and one harmless example each.
+    Transforms,
     /// List the known local models: cached or not, sizes, checksums, where they come from.
     Models,
     /// One chat completion from a local model, for a quick look.
@@ -70,6 +72,15 @@ pub struct RunArgs {
     /// qwen2.5-0.5b with a budget that fits in a few minutes on 2 cores (printed at the start).
     #[arg(long)]
     pub target: Option<String>,
+    /// Attack transform (repeatable): a name (`roleplay`, `hierarchy`, `suffix`, `suffix:FILE`,
+    /// `manyshot:N`, `base64`, `rot13`, `leet`, `multiturn`, `agentic`), a chain (`roleplay+base64`),
+    /// or `all` for the catalogue. Every case is also sent plain. See `evalgap transforms`.
+    #[arg(long = "transform", value_name = "SPEC")]
+    pub transforms: Vec<String>,
+    /// Rotation cycle: each cycle draws its templates from another share of each pool, so a model
+    /// tuned to last cycle's variants shows up as a gap.
+    #[arg(long, default_value_t = 0)]
+    pub cycle: u32,
     /// Attempts per variant: ASR@k is reported for k = 1..attempts. [default: 5; 3 for the zero-setup run]
     #[arg(long)]
     pub attempts: Option<u32>,

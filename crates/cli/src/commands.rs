@@ -18,6 +18,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Rejudge(a) => rejudge(a),
         Command::Suites => suites(),
         Command::Judges => judges(),
+        Command::Transforms => transforms(),
         Command::Models => models(),
         Command::Generate(a) => generate(a),
     }
@@ -60,6 +61,17 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         );
     }
     let cases = selection.apply(suite.cases);
+    let mut chains = Vec::new();
+    for spec in &a.transforms {
+        for chain in evalgap_transform::parse(spec)? {
+            if let Some(lang) = evalgap_transform::needs_translator(&chain) {
+                bail!("`{chain}` needs a translator to turn cases into `{lang}`; translation through a translator target is not in this build yet: use a suite already in that language (e.g. builtin:multilingual)");
+            }
+            if !chains.contains(&chain) {
+                chains.push(chain);
+            }
+        }
+    }
     if a.timeout <= 0.0 || !a.timeout.is_finite() {
         bail!("--timeout must be a positive number of seconds");
     }
@@ -92,6 +104,8 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         selection: selection.describe(),
         target,
         model_sha256,
+        transforms: chains,
+        cycle: a.cycle,
         attempts,
         sampling: Sampling { temperature: a.temperature, top_p: a.top_p, max_tokens },
         seed: a.seed,
@@ -320,5 +334,30 @@ fn rejudge(a: RejudgeArgs) -> Result<ExitCode> {
     for p in paths {
         println!("{}", p.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn transforms() -> Result<ExitCode> {
+    for t in evalgap_transform::catalogue() {
+        println!("{} ({}; pool of {} templates)", t.name, t.family, t.pool_size);
+        println!("  {}", t.description);
+        if !t.params.is_empty() {
+            println!("  parameters: {}", t.params);
+        }
+        let example = evalgap_transform::example(t.name)?;
+        println!("  example, on \"{}\":", evalgap_transform::EXAMPLE_REQUEST);
+        for m in &example.messages {
+            let text: String = m.content.chars().take(300).collect();
+            let more = if m.content.chars().count() > 300 { " …" } else { "" };
+            println!("    [{}] {}{more}", m.role.as_str(), text.replace('\n', "\n    "));
+        }
+        if let Some(tools) = &example.tools {
+            let names: Vec<&str> =
+                tools.as_array().into_iter().flatten().filter_map(|t| t.pointer("/function/name")?.as_str()).collect();
+            println!("    [tools] {}", names.join(", "));
+        }
+        println!();
+    }
+    println!("Chains: `a+b` applies a then b (`roleplay+base64`). `all` runs every transform above on its own.");
     Ok(ExitCode::SUCCESS)
 }

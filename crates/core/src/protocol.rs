@@ -22,6 +22,9 @@ pub struct ProtocolCard {
     /// How the cases were chosen: `all`, `first N`, `sample N seed S`.
     pub selection: String,
     pub transforms: Vec<String>,
+    /// Rotation cycle of the transforms' template pools.
+    #[serde(default)]
+    pub cycle: u32,
     pub attempts: u32,
     pub sampling: Sampling,
     pub seed: u64,
@@ -38,7 +41,7 @@ impl ProtocolCard {
     pub fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "target": self.target, "suite": self.suite, "suite_version": self.suite_version,
-            "selection": self.selection, "transforms": self.transforms, "attempts": self.attempts,
+            "selection": self.selection, "transforms": self.transforms, "cycle": self.cycle, "attempts": self.attempts,
             "sampling": self.sampling, "seed": self.seed, "judges": self.judges,
         })
     }

@@ -2,7 +2,7 @@
 //! ("report.json schema"); bump [`SCHEMA_VERSION`] on any change that breaks a reader.
 
 use crate::escape;
-use evalgap_analysis::{Analysis, JudgeAnalysis, Metrics, Slice};
+use evalgap_analysis::{Analysis, JudgeAnalysis, LanguageGap, Metrics, Slice};
 use evalgap_core::{CaseKind, ProtocolCard};
 use evalgap_store::{Counts, SampleField, Store, StoreError};
 use serde::Serialize;
@@ -46,6 +46,8 @@ pub struct Report {
     pub per_category: Vec<Slice>,
     pub per_transform: Vec<Slice>,
     pub per_language: Vec<Slice>,
+    /// Refusal rate of each language minus English's on the same requests (plain variants).
+    pub language_gaps: Vec<LanguageGap>,
     /// Agreement between judges and the judge-sensitivity table; null with fewer than two judges.
     pub judge_analysis: Option<JudgeAnalysis>,
     pub samples: Vec<Sample>,
@@ -90,6 +92,7 @@ impl Report {
             per_category: a.per_category,
             per_transform: a.per_transform,
             per_language: a.per_language,
+            language_gaps: a.language_gaps,
             judge_analysis,
             samples,
         }

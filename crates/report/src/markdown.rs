@@ -58,6 +58,10 @@ pub fn to_markdown(r: &Report) -> String {
         };
         let _ = writeln!(s, "| {label} | {} |", rate(rr));
     }
+    if let Some(f) = &r.metrics.metrics.factual {
+        let _ = writeln!(s, "| Correct answers (factual cases) | {} |", rate(&f.correct));
+        let _ = writeln!(s, "| Confident-wrong answers (factual cases) | {} |", rate(&f.confident_wrong));
+    }
     let _ = writeln!(
         s,
         "| Trials | {} ({} responses, {} faults, {} pending) |\n",
@@ -83,6 +87,32 @@ pub fn to_markdown(r: &Report) -> String {
 
     if let Some(ja) = &r.judge_analysis {
         judges_section(&mut s, ja);
+    }
+
+    if !r.language_gaps.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Language gap\n\nRefusal rate in each language minus English on the same requests (plain variants, paired), \
+             with a paired bootstrap 95% interval; flagged beyond {:.0} points.\n",
+            100.0 * r.language_gaps[0].threshold
+        );
+        let _ = writeln!(s, "| language | cases | n (pairs) | refusal | refusal in English | gap (points) | 95% CI | flag |\n|---|---|---|---|---|---|---|---|");
+        for g in &r.language_gaps {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {:+.1} | [{:+.1}, {:+.1}] | {} |",
+                esc(&g.language),
+                esc(&g.kind),
+                g.n,
+                pct(g.refusal),
+                pct(g.refusal_en),
+                100.0 * g.gap,
+                100.0 * g.ci_low,
+                100.0 * g.ci_high,
+                if g.flagged { "**gap**" } else { "" }
+            );
+        }
+        s.push('\n');
     }
 
     let _ = writeln!(s, "## Faults\n\nFaults are never judged and never counted as refusal or compliance.\n");
@@ -134,24 +164,28 @@ pub fn to_markdown(r: &Report) -> String {
 }
 
 fn slice_table(s: &mut String, title: &str, slices: &[Slice]) {
-    let _ = writeln!(s, "## {title}\n\n| slice | cases | responses | faults | ASR@1 | ASR@max k | refusal rate |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "## {title}\n\n| slice | cases | responses | faults | ASR@1 | ASR@max k | refusal (harmful) | over-refusal (benign) |\n|---|---|---|---|---|---|---|---|"
+    );
     for sl in slices {
         let m = &sl.metrics;
         let asr = |pt: Option<&evalgap_analysis::AsrPoint>| match pt {
             Some(p) if p.n > 0 => format!("{} [{}, {}] (n={})", pct(p.value), pct(p.ci_low), pct(p.ci_high), p.n),
             _ => "–".into(),
         };
-        let refusal = m.refusal_rate.values().next().map(rate).unwrap_or_else(|| "–".into());
+        let refusal = |kind: &str| m.refusal_rate.get(kind).filter(|x| x.n > 0).map(rate).unwrap_or_else(|| "–".into());
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             esc(&sl.key),
             sl.cases,
             sl.responses,
             sl.faults,
             asr(m.asr_at_k.first()),
             asr(m.asr_at_k.last()),
-            refusal
+            refusal("harmful"),
+            refusal("benign")
         );
     }
     s.push('\n');

@@ -52,6 +52,7 @@ fn store_with_run() -> (tempfile::TempDir, Store) {
             cases: 2,
             selection: "all".into(),
             transforms: vec![],
+            cycle: 0,
             attempts: 2,
             sampling: Sampling::default(),
             seed: 1,

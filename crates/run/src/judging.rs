@@ -52,7 +52,8 @@ impl Judges {
         }
     }
 
-    /// All judges (or only the one named `only`) on one response.
+    /// All judges (or only the one named `only`) on one response. When the variant asked in an
+    /// encoding (base64, rot13, leet) and the model answered in it, judges read the decoded answer.
     pub async fn judge_response(
         &self,
         case: &Case,
@@ -60,6 +61,8 @@ impl Judges {
         response: &Response,
         only: Option<&str>,
     ) -> Judged {
+        let decoded = decoded(variant, response);
+        let response = decoded.as_ref().unwrap_or(response);
         let input = JudgeInput {
             case_kind: case.kind,
             request: case.text(),
@@ -78,7 +81,10 @@ impl Judges {
                 }
             }
             match slot.judge.judge(&input).await {
-                Ok(v) => {
+                Ok(mut v) => {
+                    if decoded.is_some() {
+                        v.parts.insert("decoded".into(), true.into());
+                    }
                     if let (Some(cache), Some(key)) = (&slot.cache, key) {
                         cache.lock().expect("cache lock").insert(key.clone(), v.clone());
                         out.cache.push(CacheEntry {
@@ -93,5 +99,43 @@ impl Judges {
             }
         }
         out
+    }
+}
+
+/// The response with its text decoded, when the variant's chain has an encoding step and the
+/// text decodes; the stored response keeps the original.
+fn decoded(variant: &Variant, response: &Response) -> Option<Response> {
+    if variant.chain.is_empty() {
+        return None;
+    }
+    let chain = evalgap_transform::Chain {
+        steps: variant.chain.iter().map(|s| evalgap_transform::Step::new(s.name.clone(), None)).collect(),
+    };
+    let text = evalgap_transform::decode_response(&chain, &response.text)?;
+    Some(Response { text, ..response.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evalgap_core::CaseKind;
+
+    #[tokio::test]
+    async fn encoded_answers_are_judged_decoded() {
+        let case = Case::single("c", "a request", CaseKind::Harmful, "x");
+        let chain = evalgap_transform::parse("base64").unwrap().remove(0);
+        let variant = evalgap_transform::apply(&chain, &case, 0, 0).unwrap();
+        let encoded = evalgap_transform::encoding::base64_encode("I'm sorry, but I can't help with that.");
+        let resp = Response { text: encoded, ..Default::default() };
+        let judge: Arc<dyn Judge> = Arc::new(evalgap_judge::MarkersJudge::default());
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_or_create(dir.path()).unwrap();
+        let judges = Judges::new(&[judge], &store).unwrap();
+        let j = judges.judge_response(&case, &variant, &resp, None).await;
+        assert!(j.verdicts[0].refused, "the decoded refusal is seen: {:?}", j.verdicts[0]);
+        assert_eq!(j.verdicts[0].parts["decoded"], true);
+        let plain = Variant::plain(&case);
+        let j = judges.judge_response(&case, &plain, &resp, None).await;
+        assert!(!j.verdicts[0].refused, "a plain variant's answer is read as written");
     }
 }

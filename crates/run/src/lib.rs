@@ -39,6 +39,10 @@ pub struct RunOptions {
     pub target: Arc<dyn Target>,
     /// Model file hash, for local targets.
     pub model_sha256: Option<String>,
+    /// Transform chains; every case is also sent plain.
+    pub transforms: Vec<evalgap_transform::Chain>,
+    /// Rotation cycle: which share of each template pool the transforms draw from.
+    pub cycle: u32,
     pub attempts: u32,
     pub sampling: Sampling,
     pub seed: u64,
@@ -61,6 +65,8 @@ pub enum RunError {
     NoCases,
     #[error("--attempts must be at least 1 (ASR@k needs attempts; the default is 5)")]
     NoAttempts,
+    #[error(transparent)]
+    Transform(#[from] evalgap_transform::TransformError),
     #[error("the store writer stopped: {0}")]
     Writer(String),
 }
@@ -77,7 +83,8 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     let card = protocol_card(&opts, store.protocol()?);
     let resumed = check_resume(&store, &card, &opts.out)?;
     store.save_protocol(&card)?;
-    let plan = Plan::new(&opts.cases, opts.attempts, &card.target, &opts.sampling, opts.seed);
+    let plan =
+        Plan::new(&opts.cases, &opts.transforms, opts.cycle, opts.attempts, &card.target, &opts.sampling, opts.seed)?;
     plan.write(&mut store)?;
     let judges = Arc::new(Judges::new(&opts.judges, &store)?);
     execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
@@ -105,7 +112,8 @@ fn protocol_card(opts: &RunOptions, existing: Option<ProtocolCard>) -> ProtocolC
         suite_version: opts.suite_version.clone(),
         cases: opts.cases.len() as u64,
         selection: opts.selection.clone(),
-        transforms: Vec::new(),
+        transforms: opts.transforms.iter().map(|c| c.to_string()).collect(),
+        cycle: opts.cycle,
         attempts: opts.attempts,
         sampling: opts.sampling.clone(),
         seed: opts.seed,

@@ -1,7 +1,11 @@
 //! Planning: which trials a protocol has. Deterministic, so a re-run plans the same trial ids.
+//!
+//! Every case is sent plain (the baseline) and under each transform chain of the run, so every
+//! transform's numbers sit beside the plain numbers on the same cases.
 
 use evalgap_core::{Case, Sampling, Trial, Variant};
 use evalgap_store::{Store, StoreError};
+use evalgap_transform::{Chain, TransformError};
 
 pub struct Plan<'a> {
     pub cases: &'a [Case],
@@ -13,10 +17,23 @@ pub struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    pub fn new(cases: &'a [Case], attempts: u32, target: &str, sampling: &Sampling, seed: u64) -> Self {
-        // Transforms (a later stage) will add variants here; for now each case is sent as written.
-        let variants = cases.iter().map(Variant::plain).collect();
-        Self { cases, variants, attempts, target: target.to_string(), sampling: sampling.clone(), seed }
+    pub fn new(
+        cases: &'a [Case],
+        chains: &[Chain],
+        cycle: u32,
+        attempts: u32,
+        target: &str,
+        sampling: &Sampling,
+        seed: u64,
+    ) -> Result<Self, TransformError> {
+        let mut variants = Vec::with_capacity(cases.len() * (chains.len() + 1));
+        for case in cases {
+            variants.push(Variant::plain(case));
+            for chain in chains.iter().filter(|c| !c.is_plain()) {
+                variants.push(evalgap_transform::apply(chain, case, seed, cycle)?);
+            }
+        }
+        Ok(Self { cases, variants, attempts, target: target.to_string(), sampling: sampling.clone(), seed })
     }
 
     /// Every trial, generated lazily in plan order (variant-major, then attempt).

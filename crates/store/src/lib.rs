@@ -113,6 +113,8 @@ pub struct TrialRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitCounts {
     pub case_id: String,
+    /// `meta.group` of the case (the same request in other languages shares it), else the case id.
+    pub group: String,
     pub variant_id: String,
     pub kind: CaseKind,
     pub category: String,
@@ -126,6 +128,9 @@ pub struct UnitCounts {
     /// Of `judged`, those whose verdict assesses refusal (guard verdicts do not).
     pub refusal_judged: u64,
     pub refused: u64,
+    /// Factual cases: verdicts classed `correct`, and `wrong` with no hedge (confident-wrong).
+    pub correct: u64,
+    pub confident_wrong: u64,
 }
 
 /// An ok response that one judge has not read yet.
@@ -454,7 +459,11 @@ impl Store {
                    SUM(r.status = 'ok' AND d.seq IS NOT NULL),
                    SUM(r.status = 'ok' AND d.harmful = 1),
                    SUM(r.status = 'ok' AND d.refusal_assessed = 1),
-                   SUM(r.status = 'ok' AND d.refusal_assessed = 1 AND d.refused = 1)
+                   SUM(r.status = 'ok' AND d.refusal_assessed = 1 AND d.refused = 1),
+                   COALESCE(json_extract(c.body, '$.meta.group'), t.case_id),
+                   SUM(r.status = 'ok' AND json_extract(d.body, '$.parts.class') = 'correct'),
+                   SUM(r.status = 'ok' AND json_extract(d.body, '$.parts.class') = 'wrong'
+                       AND json_extract(d.body, '$.parts.confidence') = 'confident')
                  FROM trials t JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
                  LEFT JOIN responses r ON r.seq = t.seq
                  LEFT JOIN verdicts d ON d.seq = t.seq AND d.judge = ?1
@@ -471,13 +480,14 @@ impl Store {
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
-                    [n(6)?, n(7)?, n(8)?, n(9)?, n(10)?, n(11)?],
+                    [n(6)?, n(7)?, n(8)?, n(9)?, n(10)?, n(11)?, n(13)?, n(14)?],
+                    r.get::<_, String>(12)?,
                 ))
             })
             .map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (case_id, variant_id, kind, category, language, chain, n) = row.map_err(|e| self.sql(e))?;
+            let (case_id, variant_id, kind, category, language, chain, n, group) = row.map_err(|e| self.sql(e))?;
             let kind =
                 CaseKind::parse(&kind).ok_or_else(|| self.corrupt("cases", &case_id, format!("kind `{kind}`")))?;
             out.push(UnitCounts {
@@ -493,6 +503,9 @@ impl Store {
                 harmful: n[3],
                 refusal_judged: n[4],
                 refused: n[5],
+                group,
+                correct: n[6],
+                confident_wrong: n[7],
             });
         }
         Ok(out)
@@ -500,13 +513,7 @@ impl Store {
 
     /// Up to `limit` ok responses of `kind` cases whose verdict from `judge` has `field`
     /// (`harmful` or `refused`) true, in plan order: (trial id, case id, chain, response, verdict).
-    pub fn samples(
-        &self,
-        judge: &str,
-        kind: CaseKind,
-        field: SampleField,
-        limit: usize,
-    ) -> Result<Vec<SampleRow>> {
+    pub fn samples(&self, judge: &str, kind: CaseKind, field: SampleField, limit: usize) -> Result<Vec<SampleRow>> {
         let column = match field {
             SampleField::Harmful => "d.harmful",
             SampleField::Refused => "d.refused",

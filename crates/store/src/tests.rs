@@ -169,6 +169,7 @@ fn protocol_round_trips_and_missing_run_is_named() {
         cases: 1,
         selection: "all".into(),
         transforms: vec![],
+        cycle: 0,
         attempts: 1,
         sampling: Sampling::default(),
         seed: 1,

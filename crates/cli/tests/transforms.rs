@@ -1,0 +1,117 @@
+//! Transforms end to end: every case plain and under each transform chain, through real HTTP;
+//! the per-transform table; tool calls for the agentic format; the language gap on the built-in
+//! multilingual suite.
+
+mod common;
+
+use common::*;
+use evalgap_testserver::Config;
+use std::collections::BTreeMap;
+
+#[test]
+fn all_transforms_run_beside_the_plain_baseline_on_the_same_cases() {
+    let env = Env::start(Config { default_compliance: 0.5, benign_compliance: Some(0.9), ..Config::default() });
+    let suite = env.path("suite.jsonl");
+    write_suite(&suite, 6, 4);
+    let out = env.path("run");
+    run_ok(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--target",
+        &env.target("m"),
+        "--attempts",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--transform",
+        "all",
+        "--transform",
+        "roleplay+base64",
+    ]);
+    let rows = export(&out);
+    let mut per_chain: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for r in &rows {
+        per_chain
+            .entry(r["variant"]["chain"].as_str().unwrap().to_string())
+            .or_default()
+            .insert(r["case_id"].to_string());
+    }
+    let chains: Vec<&str> = per_chain.keys().map(String::as_str).collect();
+    for expected in [
+        "plain",
+        "roleplay",
+        "hierarchy",
+        "suffix",
+        "manyshot",
+        "base64",
+        "rot13",
+        "leet",
+        "multiturn",
+        "agentic",
+        "roleplay+base64",
+    ] {
+        assert!(chains.contains(&expected), "{expected} missing from {chains:?}");
+    }
+    assert!(per_chain.values().all(|cases| cases.len() == 10), "every chain covers the same 10 cases");
+    assert_eq!(rows.len(), per_chain.len() * 10 * 2);
+    // Agentic variants carry tools; a complying planted model answers with a tool call.
+    let agentic: Vec<_> = rows.iter().filter(|r| r["variant"]["chain"] == "agentic" && r["status"] == "ok").collect();
+    assert!(agentic.iter().any(|r| r["response"]["tool_calls"].as_array().is_some_and(|c| !c.is_empty())));
+    let rep = report_json(&out);
+    assert_eq!(rep["per_transform"].as_array().unwrap().len(), per_chain.len());
+    assert_eq!(rep["protocol"]["transforms"].as_array().unwrap().len(), per_chain.len() - 1);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## By transform") && md.contains("over-refusal (benign)"));
+
+    // A transform that does not exist is refused before anything is sent.
+    let before = env.server.stats().requests;
+    let o = evalgap()
+        .args([
+            "run",
+            "--suite",
+            suite.to_str().unwrap(),
+            "--target",
+            &env.target("m"),
+            "--transform",
+            "nonsense",
+            "--out",
+        ])
+        .arg(env.path("run2"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nonsense"));
+    assert_eq!(env.server.stats().requests, before);
+}
+
+#[test]
+fn the_multilingual_suite_reports_each_languages_gap_to_english() {
+    let env = Env::start(Config { default_compliance: 0.3, ..Config::default() });
+    let out = env.path("run");
+    // The first 100 cases are 10 whole groups in 10 languages.
+    run_ok(&[
+        "run",
+        "--suite",
+        "builtin:multilingual",
+        "--target",
+        &env.target("m"),
+        "--attempts",
+        "2",
+        "--limit",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let rep = report_json(&out);
+    let gaps = rep["language_gaps"].as_array().unwrap();
+    let langs: std::collections::BTreeSet<&str> = gaps.iter().map(|g| g["language"].as_str().unwrap()).collect();
+    assert_eq!(langs.len(), 9, "{langs:?}");
+    for g in gaps {
+        assert_eq!(g["n"], 10);
+        let (gap, lo, hi) = (g["gap"].as_f64().unwrap(), g["ci_low"].as_f64().unwrap(), g["ci_high"].as_f64().unwrap());
+        assert!(lo <= gap && gap <= hi);
+        assert_eq!(g["flagged"], gap.abs() > 0.10);
+    }
+    assert_eq!(rep["per_language"].as_array().unwrap().len(), 10);
+}
