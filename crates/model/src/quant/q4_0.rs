@@ -85,6 +85,9 @@ pub fn vec_dot_many_avx2(w: &[u8], row_bytes: usize, nrows: usize, xs: &[&[Block
 }
 
 #[cfg(target_arch = "x86_64")]
+const PREFETCH_ROWS: usize = 4;
+
+#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn many<const N: usize>(
     w: &[u8],
@@ -96,6 +99,7 @@ unsafe fn many<const N: usize>(
 ) {
     let mut tmp = [0f32; 4];
     for i in 0..nrows {
+        super::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
         avx2::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
         for r in 0..N {
             *out.get_unchecked_mut(i * stride + r) = tmp[r];

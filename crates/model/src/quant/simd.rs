@@ -107,3 +107,16 @@ pub unsafe fn quantize_q8(x: &[f32], out: &mut Vec<super::BlockQ8>) {
         out.push(b);
     }
 }
+
+/// Asks the CPU to fetch `len` bytes of `w` from `start` into cache (weights stream from memory
+/// during decoding; fetching a few rows ahead hides the latency).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn prefetch_row(w: &[u8], start: usize, len: usize) {
+    let end = (start + len).min(w.len());
+    let mut off = start;
+    while off < end {
+        _mm_prefetch(w.as_ptr().add(off) as *const i8, _MM_HINT_T0);
+        off += 64;
+    }
+}
