@@ -4,12 +4,14 @@
 //! verdicts are stored per (trial, judge). Faults never reach a judge. A new judge is one file in
 //! this crate plus one line in [`registry`].
 
+mod classifier;
 mod factual;
 pub mod guard;
 mod markers;
 mod registry;
 pub mod rubric;
 
+pub use classifier::{ClassifierJudge, CLASSIFIER_HEAD};
 pub use factual::{FactualClass, FactualJudge, HEDGE_MARKERS};
 pub use guard::GuardJudge;
 pub use markers::{MarkersJudge, REFUSAL_MARKERS};

@@ -22,6 +22,12 @@ pub fn catalogue() -> Vec<JudgeInfo> {
             description: "refusal-marker string match (the usual baseline); harmful = a harmful case not refused",
         },
         JudgeInfo {
+            name: "classifier",
+            spec: "classifier",
+            description:
+                "local embedding classifier: all-MiniLM-L6-v2 + logistic heads (refused, harmful), no endpoint",
+        },
+        JudgeInfo {
             name: "factual",
             spec: "factual",
             description:
@@ -53,6 +59,7 @@ pub fn build(spec: &str, targets: TargetFactory<'_>) -> Result<Arc<dyn Judge>, J
     }
     match spec {
         "markers" => Ok(Arc::new(MarkersJudge::default())),
+        "classifier" => Ok(Arc::new(crate::ClassifierJudge::default())),
         "factual" => Ok(Arc::new(FactualJudge::default())),
         other => Err(JudgeError::Unknown(
             other.to_string(),
