@@ -27,6 +27,7 @@ struct Shared {
     wake: Condvar,
     sleep_lock: Mutex<()>,
     busy: AtomicBool,
+    panicked: AtomicBool,
 }
 
 // SAFETY: the raw job pointer is only dereferenced while `run` keeps the closure alive, and the
@@ -58,6 +59,7 @@ impl Pool {
             wake: Condvar::new(),
             sleep_lock: Mutex::new(()),
             busy: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
         });
         for w in 1..n_threads {
             let s = shared.clone();
@@ -108,7 +110,11 @@ impl Pool {
             }
         }
         *s.job.lock().unwrap() = None;
+        let panicked = s.panicked.swap(false, Ordering::AcqRel);
         s.busy.store(false, Ordering::Release);
+        if panicked {
+            panic!("a task of the model's thread pool panicked");
+        }
     }
 }
 
@@ -127,9 +133,13 @@ fn claim(s: &Shared, gen: u32, n: usize) -> Option<usize> {
     }
 }
 
+/// Runs tasks of job `gen` until none is left. A panicking task is caught (so that `run` can
+/// wait for every task before the closure goes away) and reported to `run`.
 fn work(s: &Shared, f: &(dyn Fn(usize) + Sync), n: usize, gen: u32) {
     while let Some(i) = claim(s, gen, n) {
-        f(i);
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(i))).is_err() {
+            s.panicked.store(true, Ordering::Release);
+        }
         s.done.fetch_add(1, Ordering::AcqRel);
     }
 }
@@ -185,6 +195,24 @@ pub fn pool() -> &'static Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panicking_task_is_reported_and_the_pool_keeps_working() {
+        let p = pool();
+        let r = std::panic::catch_unwind(|| {
+            p.run(8, &|i| {
+                if i == 3 {
+                    panic!("boom");
+                }
+            })
+        });
+        assert!(r.is_err());
+        let hits = AtomicUsize::new(0);
+        p.run(8, &|_| {
+            hits.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(hits.load(Ordering::Relaxed), 8);
+    }
 
     #[test]
     fn runs_every_task_once_even_when_called_from_many_threads() {
