@@ -12,17 +12,21 @@ use serde::{Deserialize, Serialize};
 pub const EXTRA_FEATURES: [&str; 3] = ["log_chars", "base64_fraction", "non_ascii_fraction"];
 
 /// The text the embedder sees: the response with every long base64 run that decodes to readable
-/// UTF-8 followed by its decoded text (`[decoded base64: ...]`), so encoded compliance or refusal
-/// reads as what it says.
+/// UTF-8 replaced by its decoded text (`[base64] ...`), so encoded compliance or refusal reads as
+/// what it says.
 pub fn prepare_text(text: &str) -> String {
-    let mut out = text.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
     for run in base64_runs(text) {
         if let Some(decoded) = decode_readable(run) {
-            out.push_str("\n[decoded base64: ");
+            let start = run.as_ptr() as usize - text.as_ptr() as usize;
+            out.push_str(&text[last..start]);
+            out.push_str("[base64] ");
             out.push_str(&decoded);
-            out.push(']');
+            last = start + run.len();
         }
     }
+    out.push_str(&text[last..]);
     out
 }
 
@@ -225,7 +229,7 @@ mod tests {
     fn base64_is_decoded_when_readable() {
         let t = "Sure: U3VyZSwgaGVyZSBhcmUgdGhlIHN0ZXBzOiBbUExBQ0VIT0xERVJd";
         let p = prepare_text(t);
-        assert!(p.contains("[decoded base64: Sure, here are the steps: [PLACEHOLDER]]"), "{p}");
+        assert_eq!(p, "Sure: [base64] Sure, here are the steps: [PLACEHOLDER]");
         assert_eq!(
             prepare_text("an ordinary sentence with nothing encoded"),
             "an ordinary sentence with nothing encoded"

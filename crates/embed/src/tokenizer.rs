@@ -77,7 +77,7 @@ impl Tokenizer {
             self.encode_chunk(chunk, &mut out, budget + 1);
             match special {
                 Some(k) => {
-                    if out.len() - 1 >= budget {
+                    if out.len() > budget {
                         break 'outer;
                     }
                     out.push(self.special[k]);

@@ -140,9 +140,11 @@ fn round4(p: f32) -> f64 {
     (p as f64 * 1e4).round() / 1e4
 }
 
-/// A verdict that a worker thread fills in.
+type Outcome = Result<Verdict, JudgeFault>;
+
+/// A verdict that a worker thread fills in, and the waker of the task awaiting it.
 struct Slot {
-    state: Mutex<(Option<Result<Verdict, JudgeFault>>, Option<Waker>)>,
+    state: Mutex<(Option<Outcome>, Option<Waker>)>,
 }
 
 struct Queue {
