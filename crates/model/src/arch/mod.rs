@@ -263,8 +263,8 @@ impl Model {
                 *st.cache = KvCache::new(cfg.n_layers);
             }
             for l in 0..cfg.n_layers {
-                st.cache.k[l].resize(need, 0.0);
-                st.cache.v[l].resize(need, 0.0);
+                st.cache.k[l].resize(need, 0);
+                st.cache.v[l].resize(need, 0);
             }
         }
         for l in 0..cfg.n_layers {
@@ -325,18 +325,13 @@ impl Model {
         result
     }
 
-    /// Stores this step's keys and values (rounded to f16 precision, as llama.cpp's f16 cache
-    /// does) into the caches.
+    /// Stores this step's keys and values into the caches, in f16 as llama.cpp does.
     pub(crate) fn store_kv(&self, l: usize, k: &[f32], v: &[f32], rows: &[(usize, usize)], seqs: &mut [SeqStep]) {
         let kvd = self.cfg.n_kv_heads * self.cfg.head_dim;
         for (ri, &(s, pos)) in rows.iter().enumerate() {
             let c = &mut *seqs[s].cache;
-            for (dst, src) in c.k[l][pos * kvd..(pos + 1) * kvd].iter_mut().zip(&k[ri * kvd..(ri + 1) * kvd]) {
-                *dst = crate::quant::f16::round_f16(*src);
-            }
-            for (dst, src) in c.v[l][pos * kvd..(pos + 1) * kvd].iter_mut().zip(&v[ri * kvd..(ri + 1) * kvd]) {
-                *dst = crate::quant::f16::round_f16(*src);
-            }
+            crate::quant::f16::encode_slice(&k[ri * kvd..(ri + 1) * kvd], &mut c.k[l][pos * kvd..(pos + 1) * kvd]);
+            crate::quant::f16::encode_slice(&v[ri * kvd..(ri + 1) * kvd], &mut c.v[l][pos * kvd..(pos + 1) * kvd]);
         }
     }
 

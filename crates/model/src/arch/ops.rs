@@ -1,6 +1,6 @@
 //! The operations the transformer blocks are made of, on row-major `[rows × width]` f32 data.
 
-use crate::quant::matmul::dot_f32;
+use crate::quant::f16;
 
 /// RMS normalization of each row, times `weight`.
 pub fn rms_norm(x: &mut [f32], weight: &[f32], eps: f32) {
@@ -71,11 +71,12 @@ impl Rope {
     }
 }
 
-/// The key/value cache of one sequence: per layer, `[pos × n_kv_heads * head_dim]`.
+/// The key/value cache of one sequence: per layer, `[pos × n_kv_heads * head_dim]` f16 values
+/// (as llama.cpp keeps them).
 #[derive(Clone, Debug, Default)]
 pub struct KvCache {
-    pub k: Vec<Vec<f32>>,
-    pub v: Vec<Vec<f32>>,
+    pub k: Vec<Vec<u16>>,
+    pub v: Vec<Vec<u16>>,
     /// Positions stored.
     pub len: usize,
 }
@@ -136,7 +137,7 @@ pub fn attention(
             for (j, sc) in scores.iter_mut().enumerate() {
                 let p = first + j;
                 let kr = &k[p * kvd + kvh * hd..p * kvd + (kvh + 1) * hd];
-                *sc = dot_f32(qh, kr) * spec.scale;
+                *sc = f16::dot_f16(qh, kr) * spec.scale;
                 max = max.max(*sc);
             }
             let mut sum = 0f32;
@@ -149,10 +150,7 @@ pub fn attention(
             for (j, &w) in scores.iter().enumerate() {
                 let p = first + j;
                 let vr = &v[p * kvd + kvh * hd..p * kvd + (kvh + 1) * hd];
-                let w = w / sum;
-                for (a, b) in o.iter_mut().zip(vr) {
-                    *a += w * b;
-                }
+                f16::axpy_f16(o, w / sum, vr);
             }
         }
     };

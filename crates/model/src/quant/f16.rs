@@ -63,8 +63,61 @@ pub fn round_f16(f: f32) -> f32 {
     to_f32(from_f32(f))
 }
 
+/// Converts f32 values to f16 bits (round to nearest even).
+pub fn encode_slice(src: &[f32], dst: &mut [u16]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::simd_available() {
+        // SAFETY: AVX2/FMA/F16C detected.
+        unsafe { super::simd::f32_to_f16_slice(src, dst) };
+        return;
+    }
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = from_f32(*s);
+    }
+}
+
+/// Dot product of f32 values with f16 values.
+pub fn dot_f16(a: &[f32], b: &[u16]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if super::simd_available() {
+        // SAFETY: AVX2/FMA/F16C detected.
+        return unsafe { super::simd::dot_f32_f16(a, b) };
+    }
+    a.iter().zip(b).map(|(x, y)| x * to_f32(*y)).sum()
+}
+
+/// `out += w * v` with `v` in f16.
+pub fn axpy_f16(out: &mut [f32], w: f32, v: &[u16]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::simd_available() {
+        // SAFETY: AVX2/FMA/F16C detected.
+        unsafe { super::simd::axpy_f16(out, w, v) };
+        return;
+    }
+    for (o, x) in out.iter_mut().zip(v) {
+        *o += w * to_f32(*x);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn slice_helpers_match_scalar() {
+        let a: Vec<f32> = (0..37).map(|i| i as f32 * 0.37 - 5.0).collect();
+        let mut h = vec![0u16; a.len()];
+        encode_slice(&a, &mut h);
+        for (x, y) in a.iter().zip(&h) {
+            assert_eq!(from_f32(*x), *y);
+        }
+        let want: f32 = a.iter().zip(&h).map(|(x, y)| x * to_f32(*y)).sum();
+        assert!((dot_f16(&a, &h) - want).abs() < 1e-3);
+        let mut o = vec![1f32; a.len()];
+        axpy_f16(&mut o, 0.5, &h);
+        for (i, v) in o.iter().enumerate() {
+            assert!((v - (1.0 + 0.5 * to_f32(h[i]))).abs() < 1e-5);
+        }
+    }
+
     use super::*;
     #[test]
     fn known_values() {

@@ -120,3 +120,57 @@ pub unsafe fn prefetch_row(w: &[u8], start: usize, len: usize) {
         off += 64;
     }
 }
+
+/// f32 to f16 bits, 8 at a time.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn f32_to_f16_slice(src: &[f32], dst: &mut [u16]) {
+    let n = src.len().min(dst.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let v = _mm256_loadu_ps(src.as_ptr().add(i));
+        let h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT);
+        _mm_storeu_si128(dst.as_mut_ptr().add(i) as *mut __m128i, h);
+        i += 8;
+    }
+    for j in i..n {
+        dst[j] = super::f16::from_f32(src[j]);
+    }
+}
+
+/// Dot product of f32 and f16 values.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_f32_f16(a: &[f32], b: &[u16]) -> f32 {
+    let n = a.len().min(b.len());
+    let mut acc0 = _mm256_setzero_ps();
+    let mut acc1 = _mm256_setzero_ps();
+    let mut i = 0;
+    while i + 16 <= n {
+        let b0 = _mm256_cvtph_ps(_mm_loadu_si128(b.as_ptr().add(i) as *const __m128i));
+        let b1 = _mm256_cvtph_ps(_mm_loadu_si128(b.as_ptr().add(i + 8) as *const __m128i));
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a.as_ptr().add(i)), b0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a.as_ptr().add(i + 8)), b1, acc1);
+        i += 16;
+    }
+    let mut s = hsum(_mm256_add_ps(acc0, acc1));
+    for j in i..n {
+        s += a[j] * super::f16::to_f32(b[j]);
+    }
+    s
+}
+
+/// `out += w * v` with `v` in f16.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn axpy_f16(out: &mut [f32], w: f32, v: &[u16]) {
+    let n = out.len().min(v.len());
+    let wv = _mm256_set1_ps(w);
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = _mm256_cvtph_ps(_mm_loadu_si128(v.as_ptr().add(i) as *const __m128i));
+        let o = _mm256_loadu_ps(out.as_ptr().add(i));
+        _mm256_storeu_ps(out.as_mut_ptr().add(i), _mm256_fmadd_ps(wv, x, o));
+        i += 8;
+    }
+    for j in i..n {
+        out[j] += w * super::f16::to_f32(v[j]);
+    }
+}
