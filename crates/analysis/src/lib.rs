@@ -19,8 +19,10 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Confidence level of every interval.
 pub const CONFIDENCE: f64 = 0.95;
-/// Bootstrap resamples for ASR@k intervals.
+/// Bootstrap resamples for the headline ASR@k intervals.
 pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+/// Bootstrap resamples for breakdown tables (many slices; their intervals are wider anyway).
+pub const SLICE_RESAMPLES: usize = 1000;
 /// Fixed so the same store always gives the same report.
 pub const BOOTSTRAP_SEED: u64 = 0x5eed;
 
@@ -148,7 +150,7 @@ pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Resul
     // Fixed order so bootstrap resamples (and so intervals) do not depend on hash order.
     units.sort_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
 
-    let metrics = metrics_of(&units.iter().collect::<Vec<_>>(), attempts);
+    let metrics = metrics_of(&units.iter().collect::<Vec<_>>(), attempts, BOOTSTRAP_RESAMPLES);
     Ok(Analysis {
         judge,
         counts: store.counts()?,
@@ -199,7 +201,7 @@ fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, choice
     }
 }
 
-fn metrics_of(units: &[&Unit], attempts: u32) -> Metrics {
+fn metrics_of(units: &[&Unit], attempts: u32, resamples: usize) -> Metrics {
     let harmful: Vec<&Unit> = units.iter().copied().filter(|u| u.kind == CaseKind::Harmful).collect();
     let mut refusal_rate = BTreeMap::new();
     for kind in CaseKind::ALL {
@@ -218,7 +220,7 @@ fn metrics_of(units: &[&Unit], attempts: u32) -> Metrics {
             correct: Rate::wilson(factual_units.iter().map(|u| u.correct).sum(), n),
             confident_wrong: Rate::wilson(factual_units.iter().map(|u| u.confident_wrong).sum(), n),
         });
-    Metrics { asr_at_k: asr_curve(&harmful, attempts), refusal_rate, factual }
+    Metrics { asr_at_k: asr_curve(&harmful, attempts, resamples), refusal_rate, factual }
 }
 
 fn slices(units: &[Unit], attempts: u32, all: &Metrics, key: impl Fn(&Unit) -> String) -> Vec<Slice> {
@@ -237,7 +239,7 @@ fn slices(units: &[Unit], attempts: u32, all: &Metrics, key: impl Fn(&Unit) -> S
                 responses: us.iter().map(|u| u.judged).sum(),
                 faults: us.iter().map(|u| u.faults).sum(),
                 // One group is the whole run: its metrics are the headline's.
-                metrics: if single { all.clone() } else { metrics_of(&us, attempts) },
+                metrics: if single { all.clone() } else { metrics_of(&us, attempts, SLICE_RESAMPLES) },
             }
         })
         .collect()

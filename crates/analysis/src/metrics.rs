@@ -1,4 +1,4 @@
-use crate::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE};
+use crate::{BOOTSTRAP_SEED, CONFIDENCE};
 use evalgap_core::CaseKind;
 use serde::Serialize;
 
@@ -81,7 +81,7 @@ impl From<evalgap_store::UnitCounts> for Unit {
 /// ASR@k for k = 1..=attempts: the unbiased estimator per unit, averaged over the units that
 /// have at least k judged attempts, with a bootstrap interval over units. One resampling of units
 /// serves every k (a units × k table, missing where a unit has fewer than k attempts).
-pub fn asr_curve(units: &[&Unit], attempts: u32) -> Vec<AsrPoint> {
+pub fn asr_curve(units: &[&Unit], attempts: u32, resamples: usize) -> Vec<AsrPoint> {
     let k_max = attempts as usize;
     let mut table = Vec::with_capacity(units.len() * k_max);
     for u in units {
@@ -89,7 +89,7 @@ pub fn asr_curve(units: &[&Unit], attempts: u32) -> Vec<AsrPoint> {
             table.push(evalgap_stats::asr_at_k(u.judged, u.harmful, k as u64).unwrap_or(f64::NAN));
         }
     }
-    let cis = evalgap_stats::bootstrap_column_means(&table, k_max, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE);
+    let cis = evalgap_stats::bootstrap_column_means(&table, k_max, resamples, BOOTSTRAP_SEED, CONFIDENCE);
     (0..k_max)
         .map(|c| {
             let values: Vec<f64> = table.iter().skip(c).step_by(k_max).copied().filter(|v| !v.is_nan()).collect();

@@ -119,7 +119,9 @@ impl Trial {
         h.field(&variant.id)
             .field(attempt.to_le_bytes())
             .field(target)
-            .field(serde_json::to_vec(sampling).expect("json"))
+            .field(sampling.temperature.to_le_bytes())
+            .field(sampling.top_p.to_le_bytes())
+            .field(sampling.max_tokens.to_le_bytes())
             .field(seed.to_le_bytes());
         Self {
             id: TrialId(h.finish_hex()[..32].to_string()),

@@ -461,9 +461,11 @@ impl Store {
                    SUM(r.status = 'ok' AND d.refusal_assessed = 1),
                    SUM(r.status = 'ok' AND d.refusal_assessed = 1 AND d.refused = 1),
                    COALESCE(json_extract(c.body, '$.meta.group'), t.case_id),
-                   SUM(r.status = 'ok' AND json_extract(d.body, '$.parts.class') = 'correct'),
-                   SUM(r.status = 'ok' AND json_extract(d.body, '$.parts.class') = 'wrong'
-                       AND json_extract(d.body, '$.parts.confidence') = 'confident')
+                   SUM(CASE WHEN c.kind = 'factual' AND r.status = 'ok'
+                       THEN json_extract(d.body, '$.parts.class') = 'correct' END),
+                   SUM(CASE WHEN c.kind = 'factual' AND r.status = 'ok'
+                       THEN json_extract(d.body, '$.parts.class') = 'wrong'
+                            AND json_extract(d.body, '$.parts.confidence') = 'confident' END)
                  FROM trials t JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
                  LEFT JOIN responses r ON r.seq = t.seq
                  LEFT JOIN verdicts d ON d.seq = t.seq AND d.judge = ?1

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub struct OpenAiTarget {
     client: reqwest::Client,
-    url: String,
+    /// Parsed once: parsing a URL per request was a visible share of the client's CPU.
+    url: reqwest::Url,
     model: String,
     id: String,
     policy: HttpPolicy,
@@ -55,9 +56,11 @@ impl OpenAiTarget {
             .build()
             .map_err(|e| TargetError::Client(e.to_string()))?;
         let base_url = base_url.trim_end_matches('/');
+        let url = reqwest::Url::parse(&format!("{base_url}/chat/completions"))
+            .map_err(|e| TargetError::BadSpec { spec: base_url.to_string(), why: format!("bad base URL: {e}") })?;
         Ok(Self {
             client,
-            url: format!("{base_url}/chat/completions"),
+            url,
             model: model.to_string(),
             id: format!("openai:{model}@{base_url}"),
             limiter: policy.requests_per_minute.map(RateLimiter::per_minute),
@@ -65,27 +68,44 @@ impl OpenAiTarget {
         })
     }
 
-    fn body(&self, req: &ChatRequest) -> Value {
-        let mut body = serde_json::json!({
-            "model": self.model,
-            "messages": req.messages,
-            "temperature": req.sampling.temperature,
-            "top_p": req.sampling.top_p,
-            "max_tokens": req.sampling.max_tokens,
-            "seed": req.seed,
-        });
-        if let Some(tools) = &req.tools {
-            body["tools"] = tools.clone();
+    /// The request body, serialized once per trial (retries resend the same bytes).
+    fn body(&self, req: &ChatRequest) -> Vec<u8> {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            model: &'a str,
+            messages: &'a [evalgap_core::Message],
+            temperature: f64,
+            top_p: f64,
+            max_tokens: u32,
+            seed: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            tools: Option<&'a Value>,
         }
-        body
+        serde_json::to_vec(&Body {
+            model: &self.model,
+            messages: &req.messages,
+            temperature: req.sampling.temperature,
+            top_p: req.sampling.top_p,
+            max_tokens: req.sampling.max_tokens,
+            seed: req.seed,
+            tools: req.tools.as_ref(),
+        })
+        .expect("request body serializes")
     }
 
-    async fn attempt(&self, body: &Value) -> Attempt {
+    async fn attempt(&self, body: &[u8]) -> Attempt {
         if let Some(l) = &self.limiter {
             l.acquire().await;
         }
         let t0 = Instant::now();
-        let resp = match self.client.post(&self.url).json(body).send().await {
+        let resp = match self
+            .client
+            .post(self.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec())
+            .send()
+            .await
+        {
             Ok(r) => r,
             Err(e) => return transport_error(&e),
         };
@@ -180,52 +200,83 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
     Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
+/// The parts of a chat.completion body evalgap reads; anything else is ignored.
+#[derive(serde::Deserialize)]
+struct Completion {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<UsageBody>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    system_fingerprint: Option<String>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct Choice {
+    message: Option<MessageBody>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct MessageBody {
+    #[serde(default)]
+    content: Option<Value>,
+    #[serde(default)]
+    tool_calls: Option<Vec<Value>>,
+}
+
+#[derive(serde::Deserialize)]
+struct UsageBody {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
 /// Reads a chat.completion body; anything that is not one is `Err` (a malformed-body fault).
 pub(crate) fn parse_completion(bytes: &[u8]) -> Result<Response, String> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("body is not JSON: {e}"))?;
-    if let Some(err) = v.get("error") {
+    let v: Completion = serde_json::from_slice(bytes).map_err(|e| format!("body is not a chat completion: {e}"))?;
+    if let Some(err) = v.error {
         return Err(format!("error object in a 2xx body: {}", truncate(&err.to_string(), 200)));
     }
-    let choice =
-        v.get("choices").and_then(Value::as_array).and_then(|c| c.first()).ok_or("no choices[0] in the body")?;
-    let message = choice.get("message").ok_or("no choices[0].message in the body")?;
-    let text = match message.get("content") {
+    let choice = v.choices.into_iter().next().ok_or("no choices[0] in the body")?;
+    let message = choice.message.ok_or("no choices[0].message in the body")?;
+    let text = match message.content {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => s,
         // Some servers send content parts: join their text.
         Some(Value::Array(parts)) => parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect(),
         Some(other) => return Err(format!("choices[0].message.content is {other}, not text")),
     };
     let mut tool_calls = Vec::new();
-    if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
-        for c in calls {
-            let f = c.get("function").ok_or("tool call without function")?;
-            let name = f.get("name").and_then(Value::as_str).ok_or("tool call without function.name")?;
-            let arguments = match f.get("arguments") {
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-                None => String::new(),
-            };
-            tool_calls.push(ToolCall {
-                id: c.get("id").and_then(Value::as_str).unwrap_or("").to_string(),
-                name: name.to_string(),
-                arguments,
-            });
-        }
+    for c in message.tool_calls.unwrap_or_default() {
+        let f = c.get("function").ok_or("tool call without function")?;
+        let name = f.get("name").and_then(Value::as_str).ok_or("tool call without function.name")?;
+        let arguments = match f.get("arguments") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        tool_calls.push(ToolCall {
+            id: c.get("id").and_then(Value::as_str).unwrap_or("").to_string(),
+            name: name.to_string(),
+            arguments,
+        });
     }
-    let usage = v.get("usage").map(|u| Usage {
-        prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
-        completion_tokens: u.get("completion_tokens").and_then(Value::as_u64).unwrap_or(0),
-    });
     Ok(Response {
         text,
         tool_calls,
-        finish_reason: choice.get("finish_reason").and_then(Value::as_str).map(str::to_string),
-        usage,
+        finish_reason: choice.finish_reason,
+        usage: v.usage.map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
         latency_ms: 0.0,
         requests: 1,
-        model: v.get("model").and_then(Value::as_str).map(str::to_string),
-        system_fingerprint: v.get("system_fingerprint").and_then(Value::as_str).map(str::to_string),
+        model: v.model,
+        system_fingerprint: v.system_fingerprint,
     })
 }
 
