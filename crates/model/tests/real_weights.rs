@@ -138,6 +138,7 @@ fn check_logits_and_greedy(name: &str) -> Figures {
             // A split is allowed only where llama.cpp's top-2 are within the tolerance of ours.
             let ours_lg = at(matched);
             let gap = (ours_lg[ours[matched] as usize] - ours_lg[greedy[matched] as usize]).abs();
+            eprintln!("{name}: greedy split at generated token {matched} of {}, our top-2 gap {gap:.3}", greedy.len());
             assert!(gap < LOGIT_TOL, "{name}: greedy split at token {matched} with a logit gap of {gap}");
         }
         fig.greedy_matched += matched;

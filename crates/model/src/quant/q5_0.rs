@@ -133,7 +133,7 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     let mut acc1 = [_mm256_setzero_ps(); N];
     let p = w.as_ptr();
     let nb = xs[0].len();
-    let sixteen = _mm256_set1_epi8(16);
+    let high = _mm256_set1_epi8(0xf0u8 as i8);
     macro_rules! block {
         ($i:expr, $acc:ident) => {{
             let i = $i;
@@ -141,8 +141,8 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
             let d = f16_at(b, 0);
             let qh = std::ptr::read_unaligned(b.add(2) as *const u32);
             let lo = unpack_nibbles(b.add(6));
-            let hi = _mm256_and_si256(bits_to_bytes(qh), sixteen);
-            let q = _mm256_sub_epi8(_mm256_or_si256(lo, hi), sixteen);
+            // Where the fifth bit is clear, 0xF0 | nibble is nibble - 16 as a signed byte.
+            let q = _mm256_or_si256(lo, _mm256_andnot_si256(bits_to_bytes(qh), high));
             // |q| once; the sign moves onto each activation row.
             let aq = _mm256_sign_epi8(q, q);
             for r in 0..N {
