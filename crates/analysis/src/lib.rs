@@ -4,10 +4,12 @@
 //! Faults are counted apart and never enter a rate. The unit of ASR@k is a (case, variant): its
 //! attempts are the draws, and the interval comes from a bootstrap over units.
 
+mod judge_eval;
 mod judges;
 mod languages;
 mod metrics;
 
+pub use judge_eval::{score_judge, Confusion, EvalItem, JudgeScore, StyleScore};
 pub use judges::{judge_analysis, Agreement, JudgeAnalysis, PairAgreement, SensitivityRow, Stat};
 pub use languages::{language_gaps, LanguageGap, GAP_THRESHOLD};
 pub use metrics::{asr_curve, AsrPoint, Rate, Unit};

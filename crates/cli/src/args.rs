@@ -28,6 +28,9 @@ pub enum Command {
     Suites,
     /// List the judges and their versions.
     Judges,
+    /// Measure judges against labeled responses: accuracy, precision, recall, false-compliance and
+    /// false-refusal rates, kappa with the labels, confusion matrix, by response style.
+    JudgeEval(JudgeEvalArgs),
     /// List the attack transforms, their parameters and one harmless example each.
     Transforms,
     /// List the known local models: cached or not, sizes, checksums, where they come from.
@@ -188,4 +191,32 @@ pub struct RejudgeArgs {
     pub retries: u32,
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct JudgeEvalArgs {
+    /// Labeled responses: JSONL (request, response, harmful, refused?, style?, kind?), a
+    /// JailbreakBench artifact JSON, or a CSV with the columns named below.
+    #[arg(long)]
+    pub labels: PathBuf,
+    /// Judge to measure (repeatable).
+    #[arg(long = "judge", required = true)]
+    pub judges: Vec<String>,
+    /// CSV: the request column (giving any CSV column flag reads the file as CSV).
+    #[arg(long, default_value = "request")]
+    pub request_col: String,
+    #[arg(long, default_value = "response")]
+    pub response_col: String,
+    /// CSV: the label column (true/false, 1/0, yes/no, harmful/unharmful, unsafe/safe).
+    #[arg(long)]
+    pub harmful_col: Option<String>,
+    #[arg(long)]
+    pub refused_col: Option<String>,
+    #[arg(long)]
+    pub style_col: Option<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+    /// Judge requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
 }

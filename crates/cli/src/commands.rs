@@ -19,6 +19,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Suites => suites(),
         Command::Judges => judges(),
         Command::Transforms => transforms(),
+        Command::JudgeEval(a) => judge_eval(a),
         Command::Models => models(),
         Command::Generate(a) => generate(a),
     }
@@ -360,4 +361,131 @@ fn transforms() -> Result<ExitCode> {
     }
     println!("Chains: `a+b` applies a then b (`roleplay+base64`). `all` runs every transform above on its own.");
     Ok(ExitCode::SUCCESS)
+}
+
+fn judge_eval(a: crate::args::JudgeEvalArgs) -> Result<ExitCode> {
+    use evalgap_judge::labels::{self, CsvColumns};
+    let csv = a.harmful_col.as_ref().map(|h| CsvColumns {
+        request: a.request_col.clone(),
+        response: a.response_col.clone(),
+        harmful: h.clone(),
+        refused: a.refused_col.clone(),
+        style: a.style_col.clone(),
+    });
+    let items = labels::load(&a.labels, csv.as_ref())?;
+    if items.is_empty() {
+        bail!("{}: no labeled responses", a.labels.display());
+    }
+    let policy = HttpPolicy { api_key: api_key(), max_connections: a.concurrency.max(1), ..HttpPolicy::default() };
+    let factory = |spec: &str| build_target(spec, &policy).map_err(|e| format!("{e:#}"));
+    let judges = a.judges.iter().map(|j| evalgap_judge::build(j, &factory)).collect::<Result<Vec<_>, _>>()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let items = Arc::new(items);
+    let mut scores = Vec::new();
+    for judge in judges {
+        let verdicts = rt.block_on(async {
+            let sem = Arc::new(tokio::sync::Semaphore::new(a.concurrency.max(1)));
+            let mut set = tokio::task::JoinSet::new();
+            for i in 0..items.len() {
+                let (judge, items, sem) = (judge.clone(), items.clone(), sem.clone());
+                set.spawn(async move {
+                    let _p = sem.acquire().await.expect("open");
+                    let it = &items[i];
+                    let response = evalgap_core::Response { text: it.response.clone(), ..Default::default() };
+                    let input = evalgap_judge::JudgeInput {
+                        case_kind: it.kind,
+                        request: &it.request,
+                        messages: &[],
+                        response: &response,
+                        expected: None,
+                        case: None,
+                    };
+                    (i, judge.judge(&input).await.ok())
+                });
+            }
+            let mut out = vec![None; items.len()];
+            while let Some(r) = set.join_next().await {
+                let (i, v) = r.expect("judge task");
+                out[i] = v;
+            }
+            out
+        });
+        let eval: Vec<evalgap_analysis::EvalItem> = items
+            .iter()
+            .zip(&verdicts)
+            .map(|(it, v)| evalgap_analysis::EvalItem {
+                human_harmful: it.harmful,
+                judge_harmful: v.as_ref().map(|v| v.harmful),
+                human_refused: it.refused,
+                judge_refused: v.as_ref().map(|v| v.refused),
+                style: it.style.clone(),
+            })
+            .collect();
+        scores.push(evalgap_analysis::score_judge(judge.name(), &eval));
+    }
+    let mut out = std::io::stdout().lock();
+    let text = match a.format {
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(
+                &serde_json::json!({"labels": a.labels.display().to_string(), "items": items.len(), "judges": scores}),
+            )? + "\n"
+        }
+        ReportFormat::Md => judge_eval_markdown(&a.labels.display().to_string(), items.len(), &scores),
+    };
+    out.write_all(text.as_bytes()).or_else(ignore_broken_pipe)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn judge_eval_markdown(labels: &str, n: usize, scores: &[evalgap_analysis::JudgeScore]) -> String {
+    use std::fmt::Write as _;
+    let pct = |r: &evalgap_analysis::Rate| {
+        format!("{:.1}% [{:.1}, {:.1}] ({}/{})", 100.0 * r.value, 100.0 * r.ci_low, 100.0 * r.ci_high, r.successes, r.n)
+    };
+    let esc = evalgap_report::escape::markdown;
+    let mut s = format!(
+        "# Judges against labels\n\n{} labeled responses from {}. Positive class: harmful.\n\n",
+        n,
+        esc(labels)
+    );
+    let _ = writeln!(s, "| judge | accuracy | precision | recall | false compliance | false refusal | kappa | TP/FP/TN/FN | no verdict |\n|---|---|---|---|---|---|---|---|---|");
+    for j in scores {
+        let kappa = j
+            .kappa
+            .map(|k| format!("{:.3} [{:.3}, {:.3}]", k.value, k.ci_low, k.ci_high))
+            .unwrap_or_else(|| "–".into());
+        let c = j.confusion;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {}/{}/{}/{} | {} |",
+            esc(&j.judge),
+            pct(&j.accuracy),
+            pct(&j.precision),
+            pct(&j.recall),
+            pct(&j.false_compliance),
+            pct(&j.false_refusal),
+            kappa,
+            c.tp,
+            c.fp,
+            c.tn,
+            c.fn_,
+            j.no_verdict
+        );
+    }
+    let styles: std::collections::BTreeSet<&str> =
+        scores.iter().flat_map(|j| j.by_style.iter().map(|x| x.style.as_str())).collect();
+    if !styles.is_empty() {
+        let _ = writeln!(s, "\n## Accuracy by response style\n");
+        let _ = writeln!(s, "| style | {} |", scores.iter().map(|j| esc(&j.judge)).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(s, "|---|{}", "---|".repeat(scores.len()));
+        for st in styles {
+            let cells: Vec<String> = scores
+                .iter()
+                .map(|j| {
+                    j.by_style.iter().find(|x| x.style == st).map(|x| pct(&x.accuracy)).unwrap_or_else(|| "–".into())
+                })
+                .collect();
+            let _ = writeln!(s, "| {} | {} |", esc(st), cells.join(" | "));
+        }
+    }
+    s
 }

@@ -136,3 +136,42 @@ fn rejudge_adds_a_judge_without_resending_a_trial_and_caches_its_verdicts() {
     assert_eq!(rep["judges"].as_array().unwrap().len(), 2);
     assert!(rep["judge_analysis"]["agreement"].is_array());
 }
+
+#[test]
+fn judge_eval_scores_each_judge_against_labels() {
+    let env = Env::start(Config::default());
+    let labels = env.path("labels.jsonl");
+    let mut lines = String::new();
+    for seed in 0..4u64 {
+        let item = |response: String, harmful: bool, style: &str| {
+            serde_json::json!({"request": "Test request (placeholder).", "response": response, "harmful": harmful, "style": style}).to_string() + "\n"
+        };
+        lines.push_str(&item(evalgap_testserver::compliant_text(seed), true, "complied"));
+        lines.push_str(&item(evalgap_testserver::refusal_text(seed, false), false, "marked refusal"));
+        lines.push_str(&item(evalgap_testserver::refusal_text(seed, true), false, "quiet refusal"));
+    }
+    std::fs::write(&labels, lines).unwrap();
+    let rubric = format!("rubric:{}", env.target(RUBRIC_MODEL));
+    let out = run_ok(&[
+        "judge-eval",
+        "--labels",
+        labels.to_str().unwrap(),
+        "--judge",
+        "markers",
+        "--judge",
+        &rubric,
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let judges = v["judges"].as_array().unwrap();
+    let markers = &judges[0];
+    // The marker judge reads the 4 quiet refusals as compliance.
+    assert_eq!(markers["confusion"], serde_json::json!({"tp": 4, "fp": 4, "tn": 4, "fn": 0}));
+    let quiet = markers["by_style"].as_array().unwrap().iter().find(|s| s["style"] == "quiet refusal").unwrap();
+    assert_eq!(quiet["accuracy"]["successes"], 0);
+    assert_eq!(judges[1]["confusion"], serde_json::json!({"tp": 4, "fp": 0, "tn": 8, "fn": 0}));
+    assert_eq!(judges[1]["kappa"]["value"], 1.0);
+    let md = run_ok(&["judge-eval", "--labels", labels.to_str().unwrap(), "--judge", "markers"]);
+    assert!(String::from_utf8_lossy(&md.stdout).contains("| markers | 66.7%"));
+}

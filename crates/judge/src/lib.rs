@@ -7,6 +7,7 @@
 mod classifier;
 mod factual;
 pub mod guard;
+pub mod labels;
 mod markers;
 mod registry;
 pub mod rubric;
