@@ -291,36 +291,30 @@ impl Store {
         let rows: Vec<_> = rows.collect::<std::result::Result<_, _>>().map_err(|e| self.sql(e))?;
         let mut out = Vec::with_capacity(rows.len());
         for (seq, id, attempt, seed, case_id, variant_id) in rows {
-            let case = self.shared_case(&case_id, shared)?;
-            let variant = self.shared_variant(&variant_id, shared)?;
+            let case = self.shared_body("cases", &case_id, &mut shared.cases)?;
+            let variant = self.shared_body("variants", &variant_id, &mut shared.variants)?;
             out.push(PendingTrial { seq, trial_id: TrialId(id), attempt, seed: seed as u64, case, variant });
         }
         Ok(out)
     }
 
-    fn shared_case(&self, id: &str, shared: &mut SharedBodies) -> Result<Arc<Case>> {
-        if let Some(c) = shared.cases.get(id) {
-            return Ok(c.clone());
-        }
-        let body: String = self
-            .conn
-            .query_row("SELECT body FROM cases WHERE case_id = ?1", [id], |r| r.get(0))
-            .map_err(|e| self.sql(e))?;
-        let c: Arc<Case> = Arc::new(serde_json::from_str(&body).map_err(|e| self.corrupt("cases", id, e))?);
-        shared.cases.insert(id.to_string(), c.clone());
-        Ok(c)
-    }
-
-    fn shared_variant(&self, id: &str, shared: &mut SharedBodies) -> Result<Arc<Variant>> {
-        if let Some(v) = shared.variants.get(id) {
+    /// The body of row `id` of `table` (`cases` or `variants`), parsed once and shared.
+    fn shared_body<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &'static str,
+        id: &str,
+        seen: &mut std::collections::HashMap<String, Arc<T>>,
+    ) -> Result<Arc<T>> {
+        if let Some(v) = seen.get(id) {
             return Ok(v.clone());
         }
+        let key = if table == "cases" { "case_id" } else { "variant_id" };
         let body: String = self
             .conn
-            .query_row("SELECT body FROM variants WHERE variant_id = ?1", [id], |r| r.get(0))
+            .query_row(&format!("SELECT body FROM {table} WHERE {key} = ?1"), [id], |r| r.get(0))
             .map_err(|e| self.sql(e))?;
-        let v: Arc<Variant> = Arc::new(serde_json::from_str(&body).map_err(|e| self.corrupt("variants", id, e))?);
-        shared.variants.insert(id.to_string(), v.clone());
+        let v: Arc<T> = Arc::new(serde_json::from_str(&body).map_err(|e| self.corrupt(table, id, e))?);
+        seen.insert(id.to_string(), v.clone());
         Ok(v)
     }
 
