@@ -41,6 +41,15 @@ fn texts() -> Vec<String> {
         .collect()
 }
 
+/// CPU seconds used by this process so far (user + system, from /proc/self/stat; Linux only).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
@@ -63,6 +72,7 @@ fn main() {
     let _ = e.embed(&refs); // warm-up
     let mut best = f64::INFINITY;
     let mut all = Vec::new();
+    let cpu0 = cpu_seconds();
     for _ in 0..rounds {
         let t = Instant::now();
         let v = e.embed(&refs);
@@ -71,7 +81,12 @@ fn main() {
         best = best.min(s);
         all.push(refs.len() as f64 / s);
     }
+    let cpu = cpu0.zip(cpu_seconds()).map(|(a, b)| b - a);
     all.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    if let Some(c) = cpu {
+        // Per CPU-second: what one core does, whatever else the machine runs at the time.
+        println!("rust: {:.1} responses per CPU-second", (rounds * refs.len()) as f64 / c);
+    }
     println!(
         "rust: {:.1} responses/s (median of {rounds}), best {:.1}; {:.1} tokens/s",
         all[all.len() / 2],
