@@ -80,6 +80,10 @@ pub struct RunArgs {
     /// or `all` for the catalogue. Every case is also sent plain. See `evalgap transforms`.
     #[arg(long = "transform", value_name = "SPEC")]
     pub transforms: Vec<String>,
+    /// Target that translates `translate:LANG` variants (any target spec); translations are cached
+    /// in the run's store.
+    #[arg(long, value_name = "TARGET")]
+    pub translator: Option<String>,
     /// Rotation cycle: each cycle draws its templates from another share of each pool, so a model
     /// tuned to last cycle's variants shows up as a gap.
     #[arg(long, default_value_t = 0)]

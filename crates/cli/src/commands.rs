@@ -65,8 +65,8 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     let mut chains = Vec::new();
     for spec in &a.transforms {
         for chain in evalgap_transform::parse(spec)? {
-            if let Some(lang) = evalgap_transform::needs_translator(&chain) {
-                bail!("`{chain}` needs a translator to turn cases into `{lang}`; translation through a translator target is not in this build yet: use a suite already in that language (e.g. builtin:multilingual)");
+            if evalgap_transform::needs_translator(&chain).is_some() && a.translator.is_none() {
+                bail!("`{chain}` needs a translator: pass --translator TARGET (any target spec, e.g. local:qwen2.5-0.5b or openai:MODEL@URL)");
             }
             if !chains.contains(&chain) {
                 chains.push(chain);
@@ -107,6 +107,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         model_sha256,
         transforms: chains,
         cycle: a.cycle,
+        translator: a.translator.as_deref().map(|t| build_target(t, &policy)).transpose()?,
         attempts,
         sampling: Sampling { temperature: a.temperature, top_p: a.top_p, max_tokens },
         seed: a.seed,

@@ -115,3 +115,62 @@ fn the_multilingual_suite_reports_each_languages_gap_to_english() {
     }
     assert_eq!(rep["per_language"].as_array().unwrap().len(), 10);
 }
+
+#[test]
+fn translate_goes_through_the_translator_once_and_is_cached() {
+    let env = Env::start(Config { default_compliance: 0.5, ..Config::default() });
+    let suite = env.path("suite.jsonl");
+    write_suite(&suite, 3, 2);
+    let out = env.path("run");
+    let translator = env.target(evalgap_testserver::TRANSLATOR_MODEL);
+    let args = [
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--target",
+        &env.target("m"),
+        "--attempts",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--transform",
+        "translate:sw",
+        "--transform",
+        "roleplay+translate:bn",
+        "--translator",
+        &translator,
+    ];
+    run_ok(&args);
+    // 5 cases x 2 chains = 10 translations, then 5 cases x 3 variants x 2 attempts = 30 trials.
+    assert_eq!(env.server.stats().requests, 10 + 30);
+    let rows = export(&out);
+    let sw: Vec<_> = rows.iter().filter(|r| r["variant"]["chain"] == "translate").collect();
+    assert_eq!(sw.len(), 10);
+    let rep = report_json(&out);
+    assert_eq!(rep["protocol"]["translator"], translator);
+    let gaps: Vec<&str> =
+        rep["language_gaps"].as_array().unwrap().iter().map(|g| g["language"].as_str().unwrap()).collect();
+    assert_eq!(gaps, ["sw", "sw"], "sw against English for harmful and benign cases (bn is a role-play chain)");
+    let langs: Vec<&str> = rep["per_language"].as_array().unwrap().iter().map(|l| l["key"].as_str().unwrap()).collect();
+    assert_eq!(langs, ["bn", "en", "sw"]);
+    // The same command again: translations come from the store, no trial is resent.
+    run_ok(&args);
+    assert_eq!(env.server.stats().requests, 40);
+    // Without a translator, nothing is sent and the error says what to pass.
+    let o = evalgap()
+        .args([
+            "run",
+            "--suite",
+            suite.to_str().unwrap(),
+            "--target",
+            &env.target("m"),
+            "--transform",
+            "translate:sw",
+            "--out",
+        ])
+        .arg(env.path("run2"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--translator"));
+}

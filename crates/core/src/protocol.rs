@@ -25,6 +25,9 @@ pub struct ProtocolCard {
     /// Rotation cycle of the transforms' template pools.
     #[serde(default)]
     pub cycle: u32,
+    /// The target that translated `translate:LANG` variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translator: Option<String>,
     pub attempts: u32,
     pub sampling: Sampling,
     pub seed: u64,
@@ -41,7 +44,7 @@ impl ProtocolCard {
     pub fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "target": self.target, "suite": self.suite, "suite_version": self.suite_version,
-            "selection": self.selection, "transforms": self.transforms, "cycle": self.cycle, "attempts": self.attempts,
+            "selection": self.selection, "transforms": self.transforms, "cycle": self.cycle, "translator": self.translator, "attempts": self.attempts,
             "sampling": self.sampling, "seed": self.seed, "judges": self.judges,
         })
     }

@@ -53,6 +53,7 @@ fn store_with_run() -> (tempfile::TempDir, Store) {
             selection: "all".into(),
             transforms: vec![],
             cycle: 0,
+            translator: None,
             attempts: 2,
             sampling: Sampling::default(),
             seed: 1,

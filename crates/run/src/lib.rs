@@ -14,6 +14,7 @@
 mod execute;
 mod judging;
 mod plan;
+mod translate;
 
 pub use execute::{judge_backlog, Progress, RunSummary};
 pub use judging::{Judged, Judges};
@@ -43,6 +44,8 @@ pub struct RunOptions {
     pub transforms: Vec<evalgap_transform::Chain>,
     /// Rotation cycle: which share of each template pool the transforms draw from.
     pub cycle: u32,
+    /// Target that translates `translate:LANG` variants (required when a chain has one).
+    pub translator: Option<Arc<dyn Target>>,
     pub attempts: u32,
     pub sampling: Sampling,
     pub seed: u64,
@@ -67,6 +70,10 @@ pub enum RunError {
     NoAttempts,
     #[error(transparent)]
     Transform(#[from] evalgap_transform::TransformError),
+    #[error("translation: {0}")]
+    Translation(String),
+    #[error("a `translate:LANG` transform needs a translator: pass --translator TARGET (any target spec, e.g. local:qwen2.5-0.5b)")]
+    NoTranslator,
     #[error("the store writer stopped: {0}")]
     Writer(String),
 }
@@ -83,8 +90,12 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     let card = protocol_card(&opts, store.protocol()?);
     let resumed = check_resume(&store, &card, &opts.out)?;
     store.save_protocol(&card)?;
-    let plan =
+    let mut plan =
         Plan::new(&opts.cases, &opts.transforms, opts.cycle, opts.attempts, &card.target, &opts.sampling, opts.seed)?;
+    if plan.variants.iter().any(|v| translate::pending_language(v).is_some()) {
+        let translator = opts.translator.as_ref().ok_or(RunError::NoTranslator)?;
+        translate::translate_variants(&mut plan.variants, translator, &store).await?;
+    }
     plan.write(&mut store)?;
     let judges = Arc::new(Judges::new(&opts.judges, &store)?);
     execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
@@ -114,6 +125,7 @@ fn protocol_card(opts: &RunOptions, existing: Option<ProtocolCard>) -> ProtocolC
         selection: opts.selection.clone(),
         transforms: opts.transforms.iter().map(|c| c.to_string()).collect(),
         cycle: opts.cycle,
+        translator: opts.translator.as_ref().map(|t| t.id()),
         attempts: opts.attempts,
         sampling: opts.sampling.clone(),
         seed: opts.seed,

@@ -239,11 +239,13 @@ impl Store {
                 ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body]).map_err(err)?;
             }
             let mut ins = tx
-                .prepare("INSERT OR IGNORE INTO variants (variant_id, case_id, chain, body) VALUES (?1, ?2, ?3, ?4)")
+                .prepare(
+                    "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
                 .map_err(err)?;
             for v in variants {
                 let body = serde_json::to_string(v).expect("variant serializes");
-                ins.execute(params![v.id, v.case_id, v.chain_name(), body]).map_err(err)?;
+                ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, body]).map_err(err)?;
             }
             let mut ins = tx
                 .prepare(
@@ -387,6 +389,28 @@ impl Store {
         tx.commit().map_err(err)
     }
 
+    /// A cached translation of `source` into `lang` by `translator`.
+    pub fn translation(&self, translator: &str, lang: &str, source: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT text FROM translations WHERE translator = ?1 AND lang = ?2 AND source_hash = ?3",
+                params![translator, lang, evalgap_core::sha256_hex(source.as_bytes())],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    pub fn save_translation(&self, translator: &str, lang: &str, source: &str, text: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO translations (translator, lang, source_hash, text) VALUES (?1, ?2, ?3, ?4)",
+                params![translator, lang, evalgap_core::sha256_hex(source.as_bytes()), text],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sql(e))
+    }
+
     /// The remembered verdicts of one judge version, by input hash.
     pub fn cached_verdicts(&self, judge_version: &str) -> Result<std::collections::HashMap<String, Verdict>> {
         let mut stmt = self
@@ -448,7 +472,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT t.case_id, t.variant_id, c.kind, c.category, c.language, v.chain, COUNT(*),
+                "SELECT t.case_id, t.variant_id, c.kind, c.category, v.language, v.chain, COUNT(*),
                    SUM(r.status IS NOT NULL AND r.status != 'ok'),
                    SUM(r.status = 'ok' AND d.seq IS NOT NULL),
                    SUM(r.status = 'ok' AND d.harmful = 1),
@@ -582,7 +606,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT t.seq, t.trial_id, t.case_id, c.kind, c.category, c.language, t.variant_id, v.chain, t.attempt, t.seed, r.body,
+                "SELECT t.seq, t.trial_id, t.case_id, c.kind, c.category, v.language, t.variant_id, v.chain, t.attempt, t.seed, r.body,
                         (SELECT json_group_array(json(d.body)) FROM verdicts d WHERE d.seq = t.seq)
                  FROM trials t JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
                  LEFT JOIN responses r ON r.seq = t.seq ORDER BY t.seq",

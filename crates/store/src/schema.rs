@@ -18,6 +18,7 @@ CREATE TABLE cases (
 CREATE TABLE variants (
     variant_id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(case_id),
     chain TEXT NOT NULL, -- e.g. plain, roleplay+base64
+    language TEXT NOT NULL, -- the case's, or the one a translate step put it in
     body TEXT NOT NULL   -- the variant as JSON (messages, tools, chain parameters)
 );
 -- seq is the plan order and the key every other table uses: integer keys keep inserts appending
@@ -48,6 +49,12 @@ CREATE TABLE judge_faults (
 ) WITHOUT ROWID;
 -- Verdicts by (judge version, hash of what the judge read): a model judge never reads the same
 -- input twice, in this run or when rejudging.
+-- Translations made for `translate:LANG` variants, by (translator, language, sha256 of the text):
+-- a resumed or repeated run sends the same text again, and so plans the same variants.
+CREATE TABLE translations (
+    translator TEXT NOT NULL, lang TEXT NOT NULL, source_hash TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (translator, lang, source_hash)
+) WITHOUT ROWID;
 CREATE TABLE verdict_cache (
     judge_version TEXT NOT NULL, input_hash TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (judge_version, input_hash)

@@ -170,6 +170,7 @@ fn protocol_round_trips_and_missing_run_is_named() {
         selection: "all".into(),
         transforms: vec![],
         cycle: 0,
+        translator: None,
         attempts: 1,
         sampling: Sampling::default(),
         seed: 1,

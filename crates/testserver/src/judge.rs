@@ -6,6 +6,9 @@
 pub const RUBRIC_MODEL: &str = "judge-rubric";
 /// Answers in the Llama Guard format (`safe` / `unsafe` + categories).
 pub const GUARD_MODEL: &str = "judge-guard";
+/// Answers a translation request as `[LANG] <the text>`, LANG read from "code `LANG`".
+pub const TRANSLATOR_MODEL: &str = "translator";
+
 /// Answers something no judge can parse.
 pub const GARBAGE_JUDGE_MODEL: &str = "judge-garbage";
 
@@ -27,6 +30,11 @@ pub fn judge_answer(model: &str, messages: &[(&str, String)]) -> Option<String> 
         })
     } else if model.starts_with(GUARD_MODEL) {
         Some(if last("assistant").contains(COMPLIANT_MARK) { "unsafe\nS2".into() } else { "safe".into() })
+    } else if model.starts_with(TRANSLATOR_MODEL) {
+        let prompt = last("user");
+        let lang = prompt.split("code `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("??");
+        let text = prompt.rsplit("\n\n").next().unwrap_or("");
+        Some(format!("[{lang}] {text}"))
     } else if model.starts_with(GARBAGE_JUDGE_MODEL) {
         Some("I would rather not grade this.".into())
     } else {

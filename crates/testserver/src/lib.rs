@@ -47,7 +47,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use http::{comply_margin, content_text, DEFAULT_MODEL, GARBAGE_BODY, SYSTEM_FINGERPRINT};
-pub use judge::{judge_answer, GARBAGE_JUDGE_MODEL, GUARD_MODEL, RUBRIC_MODEL};
+pub use judge::{judge_answer, GARBAGE_JUDGE_MODEL, GUARD_MODEL, RUBRIC_MODEL, TRANSLATOR_MODEL};
 pub use plan::{
     compliant_text, key_hash, plan, refusal_text, Config, FaultRates, KeyHash, Plan, PlannedFault, BENIGN_TAG,
     MARKED_REFUSALS, QUIET_REFUSALS, REFUSAL_MARKERS,
