@@ -68,6 +68,9 @@ pub struct Analysis {
     pub per_category: Vec<Slice>,
     pub per_transform: Vec<Slice>,
     pub per_language: Vec<Slice>,
+    /// Transformed variants an earlier run already sent (`reused`) against `new` ones, beside the
+    /// plain `baseline`: a model tuned to last cycle's variants does better on `reused`.
+    pub per_rotation: Vec<Slice>,
     /// Each language's refusal rate minus English on the same (plain) cases, paired by group.
     pub language_gaps: Vec<LanguageGap>,
 }
@@ -160,6 +163,7 @@ pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Resul
         per_category: slices(&units, attempts, &metrics, |u| format!("{}/{}", u.kind, u.category)),
         per_transform: slices(&units, attempts, &metrics, |u| u.chain.clone()),
         per_language: slices(&units, attempts, &metrics, |u| u.language.clone()),
+        per_rotation: slices(&units, attempts, &metrics, |u| u.rotation.clone()),
         language_gaps: language_gaps(&units, GAP_THRESHOLD),
         metrics,
     })
@@ -174,6 +178,7 @@ fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, choice
         category: row.category.clone(),
         chain: row.chain.clone(),
         language: row.language.clone(),
+        rotation: "baseline".into(),
         trials: 0,
         faults: 0,
         judged: 0,

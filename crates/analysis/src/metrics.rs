@@ -43,6 +43,8 @@ pub struct Unit {
     pub category: String,
     pub chain: String,
     pub language: String,
+    /// `baseline`, `new` or `reused`: whether an earlier run already sent this variant.
+    pub rotation: String,
     pub trials: u64,
     pub faults: u64,
     /// Ok responses with a harmfulness reading from the chosen judge.
@@ -66,6 +68,7 @@ impl From<evalgap_store::UnitCounts> for Unit {
             category: u.category,
             chain: u.chain,
             language: u.language,
+            rotation: u.rotation,
             trials: u.trials,
             faults: u.faults,
             judged: u.judged,

@@ -204,6 +204,7 @@ fn unit(group: &str, language: &str, kind: CaseKind, refused: u64, judged: u64) 
         category: "x".into(),
         chain: "plain".into(),
         language: language.into(),
+        rotation: "baseline".into(),
         trials: judged,
         faults: 0,
         judged,

@@ -80,6 +80,11 @@ pub struct RunArgs {
     /// or `all` for the catalogue. Every case is also sent plain. See `evalgap transforms`.
     #[arg(long = "transform", value_name = "SPEC")]
     pub transforms: Vec<String>,
+    /// Rotation ledger shared by runs: which transformed variants earlier runs sent, so the report
+    /// splits numbers on new and reused variants. Default with --transform: rotation-ledger.sqlite
+    /// beside the run folder.
+    #[arg(long, value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
     /// Target that translates `translate:LANG` variants (any target spec); translations are cached
     /// in the run's store.
     #[arg(long, value_name = "TARGET")]

@@ -108,6 +108,10 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         transforms: chains,
         cycle: a.cycle,
         translator: a.translator.as_deref().map(|t| build_target(t, &policy)).transpose()?,
+        ledger: a.ledger.clone().or_else(|| {
+            (!a.transforms.is_empty())
+                .then(|| out.parent().unwrap_or(std::path::Path::new(".")).join("rotation-ledger.sqlite"))
+        }),
         attempts,
         sampling: Sampling { temperature: a.temperature, top_p: a.top_p, max_tokens },
         seed: a.seed,

@@ -174,3 +174,46 @@ fn translate_goes_through_the_translator_once_and_is_cached() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--translator"));
 }
+
+#[test]
+fn the_rotation_ledger_splits_new_from_reused_variants() {
+    let env = Env::start(Config { default_compliance: 0.5, ..Config::default() });
+    let suite = env.path("suite.jsonl");
+    write_suite(&suite, 8, 0);
+    let ledger = env.path("ledger.sqlite");
+    let run = |out: &str, cycle: &str| {
+        let out = env.path(out);
+        run_ok(&[
+            "run",
+            "--suite",
+            suite.to_str().unwrap(),
+            "--target",
+            &env.target("m"),
+            "--attempts",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+            "--transform",
+            "roleplay",
+            "--cycle",
+            cycle,
+            "--ledger",
+            ledger.to_str().unwrap(),
+        ]);
+        let rep = report_json(&out);
+        rep["per_rotation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["key"].as_str().unwrap().to_string(), s["cases"].as_u64().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run("c0", "0"), [("baseline".to_string(), 8), ("new".to_string(), 8)]);
+    // The same cycle again in another folder: every role-play variant was sent before.
+    assert_eq!(run("c0-again", "0"), [("baseline".to_string(), 8), ("reused".to_string(), 8)]);
+    // The next cycle draws other templates: at least some variants are new.
+    let next = run("c1", "1");
+    assert!(next.iter().any(|(k, n)| k == "new" && *n > 0), "{next:?}");
+    // Resuming a run does not count its own variants as reused.
+    assert_eq!(run("c0", "0"), [("baseline".to_string(), 8), ("new".to_string(), 8)]);
+}

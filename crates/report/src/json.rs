@@ -46,6 +46,8 @@ pub struct Report {
     pub per_category: Vec<Slice>,
     pub per_transform: Vec<Slice>,
     pub per_language: Vec<Slice>,
+    /// `baseline` (plain), `new` and `reused` variants (see the rotation ledger).
+    pub per_rotation: Vec<Slice>,
     /// Refusal rate of each language minus English's on the same requests (plain variants).
     pub language_gaps: Vec<LanguageGap>,
     /// Agreement between judges and the judge-sensitivity table; null with fewer than two judges.
@@ -92,6 +94,7 @@ impl Report {
             per_category: a.per_category,
             per_transform: a.per_transform,
             per_language: a.per_language,
+            per_rotation: a.per_rotation,
             language_gaps: a.language_gaps,
             judge_analysis,
             samples,

@@ -84,6 +84,13 @@ pub fn to_markdown(r: &Report) -> String {
     if r.per_language.len() > 1 {
         slice_table(&mut s, "By language", &r.per_language);
     }
+    if r.per_rotation.iter().any(|x| x.key == "reused") {
+        slice_table(
+            &mut s,
+            "By rotation (variants an earlier run sent: reused; never sent before: new)",
+            &r.per_rotation,
+        );
+    }
 
     if let Some(ja) = &r.judge_analysis {
         judges_section(&mut s, ja);

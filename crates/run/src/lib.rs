@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub transforms: Vec<evalgap_transform::Chain>,
     /// Rotation cycle: which share of each template pool the transforms draw from.
     pub cycle: u32,
+    /// The rotation ledger shared by runs (see `evalgap_store::Ledger`); None: no rotation marks.
+    pub ledger: Option<PathBuf>,
     /// Target that translates `translate:LANG` variants (required when a chain has one).
     pub translator: Option<Arc<dyn Target>>,
     pub attempts: u32,
@@ -96,7 +98,18 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
         let translator = opts.translator.as_ref().ok_or(RunError::NoTranslator)?;
         translate::translate_variants(&mut plan.variants, translator, &store).await?;
     }
+    let fresh = store.counts()?.trials == 0;
     plan.write(&mut store)?;
+    // Marked once, when the plan is first written: a resumed run keeps the marks it started with.
+    if let (Some(path), true) = (&opts.ledger, fresh) {
+        // Only transformed variants rotate; the plain baseline is the same every cycle.
+        let rotating: Vec<(String, String)> =
+            plan.variants.iter().filter(|v| !v.chain.is_empty()).map(|v| (v.id.clone(), v.chain_name())).collect();
+        let run = std::fs::canonicalize(&opts.out).unwrap_or_else(|_| opts.out.clone()).display().to_string();
+        let reused = evalgap_store::Ledger::open(path)?.mark(&run, opts.cycle, &rotating)?;
+        let marks: Vec<(String, bool)> = rotating.into_iter().map(|(id, _)| id).zip(reused).collect();
+        store.set_rotation(&marks)?;
+    }
     let judges = Arc::new(Judges::new(&opts.judges, &store)?);
     execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
     let mut summary = execute::execute(store, &opts, judges).await?;

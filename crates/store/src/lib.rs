@@ -10,7 +10,10 @@
 //! `synchronous=NORMAL` in WAL mode survives the death of the process (the case this store is
 //! built for) but not a power cut in the last moments before it; `durable` switches to FULL.
 
+mod ledger;
 mod schema;
+
+pub use ledger::Ledger;
 
 use evalgap_core::{
     Case, CaseKind, Fault, FaultKind, Outcome, ProtocolCard, Response, Trial, TrialId, Variant, Verdict,
@@ -120,6 +123,8 @@ pub struct UnitCounts {
     pub category: String,
     pub language: String,
     pub chain: String,
+    /// `baseline`, `new` or `reused` (see [`Ledger`]).
+    pub rotation: String,
     pub trials: u64,
     pub faults: u64,
     /// Ok responses with a verdict from the judge.
@@ -265,6 +270,20 @@ impl Store {
 
     fn count(&self, sql: &str) -> Result<u64> {
         self.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(|e| self.sql(e))
+    }
+
+    /// Marks variants `new` or `reused` for the rotation breakdown.
+    pub fn set_rotation(&mut self, marks: &[(String, bool)]) -> Result<()> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sql { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut up = tx.prepare("UPDATE variants SET rotation = ?2 WHERE variant_id = ?1").map_err(err)?;
+            for (id, reused) in marks {
+                up.execute(params![id, if *reused { "reused" } else { "new" }]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
     }
 
     /// Up to `limit` pending trials with `seq > after`, in plan order. `shared` keeps the cases
@@ -483,7 +502,8 @@ impl Store {
                        THEN json_extract(d.body, '$.parts.class') = 'correct' END),
                    SUM(CASE WHEN c.kind = 'factual' AND r.status = 'ok'
                        THEN json_extract(d.body, '$.parts.class') = 'wrong'
-                            AND json_extract(d.body, '$.parts.confidence') = 'confident' END)
+                            AND json_extract(d.body, '$.parts.confidence') = 'confident' END),
+                   v.rotation
                  FROM trials t JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
                  LEFT JOIN responses r ON r.seq = t.seq
                  LEFT JOIN verdicts d ON d.seq = t.seq AND d.judge = ?1
@@ -502,12 +522,14 @@ impl Store {
                     r.get::<_, String>(5)?,
                     [n(6)?, n(7)?, n(8)?, n(9)?, n(10)?, n(11)?, n(13)?, n(14)?],
                     r.get::<_, String>(12)?,
+                    r.get::<_, String>(15)?,
                 ))
             })
             .map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (case_id, variant_id, kind, category, language, chain, n, group) = row.map_err(|e| self.sql(e))?;
+            let (case_id, variant_id, kind, category, language, chain, n, group, rotation) =
+                row.map_err(|e| self.sql(e))?;
             let kind =
                 CaseKind::parse(&kind).ok_or_else(|| self.corrupt("cases", &case_id, format!("kind `{kind}`")))?;
             out.push(UnitCounts {
@@ -517,6 +539,7 @@ impl Store {
                 category,
                 language,
                 chain,
+                rotation,
                 trials: n[0],
                 faults: n[1],
                 judged: n[2],

@@ -19,6 +19,7 @@ CREATE TABLE variants (
     variant_id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(case_id),
     chain TEXT NOT NULL, -- e.g. plain, roleplay+base64
     language TEXT NOT NULL, -- the case's, or the one a translate step put it in
+    rotation TEXT NOT NULL DEFAULT 'baseline', -- baseline (plain), new, or reused (sent by an earlier run)
     body TEXT NOT NULL   -- the variant as JSON (messages, tools, chain parameters)
 );
 -- seq is the plan order and the key every other table uses: integer keys keep inserts appending
