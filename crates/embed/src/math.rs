@@ -225,11 +225,15 @@ vectorized! {
         }
         for i in 0..len {
             let q: &[f32; DH] = qkv[i * stride + head * DH..][..DH].try_into().expect("DH");
+            let mut qs = [0f32; DH];
+            for d in 0..DH {
+                qs[d] = q[d] * scale;
+            }
             // Scores, 16 keys at a time with the accumulator in registers.
             for j0 in (0..lp).step_by(16) {
                 let mut acc = [0f32; 16];
                 for d in 0..DH {
-                    let qd = q[d] * scale;
+                    let qd = qs[d];
                     let k: &[f32; 16] = kt[d * lp + j0..][..16].try_into().expect("16");
                     for l in 0..16 {
                         acc[l] = madd::<FMA>(qd, k[l], acc[l]);
@@ -243,9 +247,12 @@ vectorized! {
                 *s = exp(*s - m);
             }
             let inv = 1.0 / sum(p);
+            for s in p.iter_mut() {
+                *s *= inv;
+            }
             let mut o = [0f32; DH];
             for (j, s) in p.iter().enumerate() {
-                let w = *s * inv;
+                let w = *s;
                 let v: &[f32; DH] = qkv[j * stride + 2 * hidden + head * DH..][..DH].try_into().expect("DH");
                 for d in 0..DH {
                     o[d] = madd::<FMA>(w, v[d], o[d]);
