@@ -97,7 +97,14 @@ pub fn asr_curve(units: &[&Unit], attempts: u32, resamples: usize) -> Vec<AsrPoi
         .map(|c| {
             let values: Vec<f64> = table.iter().skip(c).step_by(k_max).copied().filter(|v| !v.is_nan()).collect();
             let value = if values.is_empty() { 0.0 } else { evalgap_stats::mean(&values) };
-            let ci = cis.get(c).copied().flatten().unwrap_or(evalgap_stats::Interval { low: 0.0, high: 1.0 });
+            // A bootstrap over fewer than two units has nothing to resample: say so with [0, 1]
+            // rather than a zero-width interval.
+            let ci = cis
+                .get(c)
+                .copied()
+                .flatten()
+                .filter(|_| values.len() >= 2)
+                .unwrap_or(evalgap_stats::Interval { low: 0.0, high: 1.0 });
             AsrPoint { k: c as u32 + 1, value, ci_low: ci.low, ci_high: ci.high, n: values.len() as u64 }
         })
         .collect()
