@@ -73,3 +73,11 @@ pub fn language_gaps(units: &[Unit], threshold: f64) -> Vec<LanguageGap> {
         })
         .collect()
 }
+
+/// Re-flags gaps against another threshold (the run's `--gap-threshold`).
+pub fn reflag(gaps: &mut [LanguageGap], threshold: f64) {
+    for g in gaps {
+        g.threshold = threshold;
+        g.flagged = g.gap.abs() > threshold;
+    }
+}

@@ -11,7 +11,7 @@ mod metrics;
 
 pub use judge_eval::{score_judge, Confusion, EvalItem, JudgeScore, StyleScore};
 pub use judges::{judge_analysis, Agreement, JudgeAnalysis, PairAgreement, SensitivityRow, Stat};
-pub use languages::{language_gaps, LanguageGap, GAP_THRESHOLD};
+pub use languages::{language_gaps, reflag, LanguageGap, GAP_THRESHOLD};
 pub use metrics::{asr_curve, AsrPoint, Rate, Unit};
 
 use evalgap_core::CaseKind;

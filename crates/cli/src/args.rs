@@ -80,6 +80,9 @@ pub struct RunArgs {
     /// or `all` for the catalogue. Every case is also sent plain. See `evalgap transforms`.
     #[arg(long = "transform", value_name = "SPEC")]
     pub transforms: Vec<String>,
+    /// Flag a language whose refusal rate differs from English's by more than this many points.
+    #[arg(long, default_value_t = 10.0, value_name = "POINTS")]
+    pub gap_threshold: f64,
     /// Rotation ledger shared by runs: which transformed variants earlier runs sent, so the report
     /// splits numbers on new and reused variants. Default with --transform: rotation-ledger.sqlite
     /// beside the run folder.

@@ -108,6 +108,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         transforms: chains,
         cycle: a.cycle,
         translator: a.translator.as_deref().map(|t| build_target(t, &policy)).transpose()?,
+        gap_threshold: a.gap_threshold / 100.0,
         ledger: a.ledger.clone().or_else(|| {
             (!a.transforms.is_empty())
                 .then(|| out.parent().unwrap_or(std::path::Path::new(".")).join("rotation-ledger.sqlite"))

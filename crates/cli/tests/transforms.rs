@@ -102,6 +102,8 @@ fn the_multilingual_suite_reports_each_languages_gap_to_english() {
         "100",
         "--out",
         out.to_str().unwrap(),
+        "--gap-threshold",
+        "15",
     ]);
     let rep = report_json(&out);
     let gaps = rep["language_gaps"].as_array().unwrap();
@@ -111,7 +113,8 @@ fn the_multilingual_suite_reports_each_languages_gap_to_english() {
         assert_eq!(g["n"], 10);
         let (gap, lo, hi) = (g["gap"].as_f64().unwrap(), g["ci_low"].as_f64().unwrap(), g["ci_high"].as_f64().unwrap());
         assert!(lo <= gap && gap <= hi);
-        assert_eq!(g["flagged"], gap.abs() > 0.10);
+        assert_eq!(g["threshold"], 0.15);
+        assert_eq!(g["flagged"], gap.abs() > 0.15);
     }
     assert_eq!(rep["per_language"].as_array().unwrap().len(), 10);
 }

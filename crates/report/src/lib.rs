@@ -29,7 +29,8 @@ pub fn build(store: &Store, judge: Option<&str>) -> Result<Report, ReportError> 
     let protocol = store.protocol()?.ok_or_else(|| ReportError::NoProtocol(store.path().to_path_buf()))?;
     let judge =
         judge.map(str::to_string).or_else(|| protocol.judges.first().cloned()).unwrap_or_else(|| "markers".into());
-    let analysis = evalgap_analysis::analyze(store, &judge, protocol.attempts)?;
+    let mut analysis = evalgap_analysis::analyze(store, &judge, protocol.attempts)?;
+    evalgap_analysis::reflag(&mut analysis.language_gaps, protocol.gap_threshold);
     let samples = json::samples(store, &judge)?;
     let judges = store.judges()?;
     // The run's judges first, in their order, then any added later (rejudge).

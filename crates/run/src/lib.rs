@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub transforms: Vec<evalgap_transform::Chain>,
     /// Rotation cycle: which share of each template pool the transforms draw from.
     pub cycle: u32,
+    /// Language gaps beyond this share are flagged (0.10 = 10 points).
+    pub gap_threshold: f64,
     /// The rotation ledger shared by runs (see `evalgap_store::Ledger`); None: no rotation marks.
     pub ledger: Option<PathBuf>,
     /// Target that translates `translate:LANG` variants (required when a chain has one).
@@ -139,6 +141,7 @@ fn protocol_card(opts: &RunOptions, existing: Option<ProtocolCard>) -> ProtocolC
         transforms: opts.transforms.iter().map(|c| c.to_string()).collect(),
         cycle: opts.cycle,
         translator: opts.translator.as_ref().map(|t| t.id()),
+        gap_threshold: opts.gap_threshold,
         attempts: opts.attempts,
         sampling: opts.sampling.clone(),
         seed: opts.seed,
