@@ -100,7 +100,7 @@ pub fn to_markdown(r: &Report) -> String {
         let _ = writeln!(
             s,
             "## Language gap\n\nRefusal rate in each language minus English on the same requests (plain variants, paired), \
-             with a paired bootstrap 95% interval; flagged beyond {:.0} points.\n",
+             with a paired bootstrap 95% interval; flagged beyond {:.0} points (`--gap-threshold`).\n",
             100.0 * r.language_gaps[0].threshold
         );
         let _ = writeln!(s, "| language | cases | n (pairs) | refusal | refusal in English | gap (points) | 95% CI | flag |\n|---|---|---|---|---|---|---|---|");
