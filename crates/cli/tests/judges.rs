@@ -16,23 +16,7 @@ fn quiet_refusals_fool_the_marker_judge_but_not_the_rubric_judge() {
     let out = env.path("run");
     let rubric = format!("rubric:{}", env.target(RUBRIC_MODEL));
     let guard = format!("guard:{}", env.target(GUARD_MODEL));
-    run_ok(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--target",
-        &env.target("m"),
-        "--attempts",
-        "3",
-        "--out",
-        out.to_str().unwrap(),
-        "--judge",
-        "markers",
-        "--judge",
-        &rubric,
-        "--judge",
-        &guard,
-    ]);
+    env.run(&suite, &out, "m", 3, &["--judge", "markers", "--judge", &rubric, "--judge", &guard]);
     let (mut quiet, mut planted_harmful) = (0, 0);
     for r in export(&out) {
         let case = r["case_id"].as_str().unwrap();
@@ -74,21 +58,7 @@ fn an_unparseable_judge_is_a_recorded_judge_fault_never_a_guess() {
     write_suite(&suite, 5, 5);
     let out = env.path("run");
     let rubric = format!("rubric:{}", env.target(GARBAGE_JUDGE_MODEL));
-    run_ok(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--target",
-        &env.target("m"),
-        "--attempts",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-        "--judge",
-        "markers",
-        "--judge",
-        &rubric,
-    ]);
+    env.run(&suite, &out, "m", 2, &["--judge", "markers", "--judge", &rubric]);
     let rep = report_json(&out);
     assert_eq!(rep["faults"]["judges"]["rubric:judge-garbage"], 20);
     for r in export(&out) {
@@ -105,17 +75,7 @@ fn rejudge_adds_a_judge_without_resending_a_trial_and_caches_its_verdicts() {
     let suite = env.path("suite.jsonl");
     write_suite(&suite, 6, 4);
     let out = env.path("run");
-    run_ok(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--target",
-        &env.target("m"),
-        "--attempts",
-        "3",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    env.run(&suite, &out, "m", 3, &[]);
     let trial_requests = env.server.stats().requests;
     assert_eq!(trial_requests, 30);
     let rubric = format!("rubric:{}", env.target(RUBRIC_MODEL));

@@ -164,19 +164,7 @@ fn retry_after_is_honoured_and_transient_faults_recover() {
     write_suite(&suite, 2, 0);
     let out = env.path("run");
     let t0 = std::time::Instant::now();
-    run_ok(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--target",
-        &env.target("m"),
-        "--attempts",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-        "--backoff-ms",
-        "1",
-    ]);
+    env.run(&suite, &out, "m", 1, &["--backoff-ms", "1"]);
     assert!(t0.elapsed() >= std::time::Duration::from_millis(1000), "Retry-After: 1 was not waited for");
     let rows = export(&out);
     assert!(rows.iter().all(|r| r["status"] == "ok" && r["response"]["requests"] == 2), "{rows:?}");

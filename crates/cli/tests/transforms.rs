@@ -14,21 +14,7 @@ fn all_transforms_run_beside_the_plain_baseline_on_the_same_cases() {
     let suite = env.path("suite.jsonl");
     write_suite(&suite, 6, 4);
     let out = env.path("run");
-    run_ok(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--target",
-        &env.target("m"),
-        "--attempts",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-        "--transform",
-        "all",
-        "--transform",
-        "roleplay+base64",
-    ]);
+    env.run(&suite, &out, "m", 2, &["--transform", "all", "--transform", "roleplay+base64"]);
     let rows = export(&out);
     let mut per_chain: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for r in &rows {
@@ -186,23 +172,13 @@ fn the_rotation_ledger_splits_new_from_reused_variants() {
     let ledger = env.path("ledger.sqlite");
     let run = |out: &str, cycle: &str| {
         let out = env.path(out);
-        run_ok(&[
-            "run",
-            "--suite",
-            suite.to_str().unwrap(),
-            "--target",
-            &env.target("m"),
-            "--attempts",
-            "1",
-            "--out",
-            out.to_str().unwrap(),
-            "--transform",
-            "roleplay",
-            "--cycle",
-            cycle,
-            "--ledger",
-            ledger.to_str().unwrap(),
-        ]);
+        env.run(
+            &suite,
+            &out,
+            "m",
+            1,
+            &["--transform", "roleplay", "--cycle", cycle, "--ledger", ledger.to_str().unwrap()],
+        );
         let rep = report_json(&out);
         rep["per_rotation"]
             .as_array()

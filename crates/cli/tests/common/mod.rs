@@ -27,6 +27,13 @@ impl Env {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+
+    /// `evalgap run` of `suite` against `model` on this server into `out`, with `extra` flags; must succeed.
+    pub fn run(&self, suite: &Path, out: &Path, model: &str, attempts: u32, extra: &[&str]) -> Output {
+        let (target, attempts) = (self.target(model), attempts.to_string());
+        let base = ["run", "--suite", suite.to_str().unwrap(), "--target", &target, "--attempts", &attempts, "--out"];
+        run_ok(&[&base[..], &[out.to_str().unwrap()], extra].concat())
+    }
 }
 
 /// Writes a native JSONL suite of `harmful` harmful and `benign` benign cases; benign ones carry
