@@ -182,74 +182,80 @@ pub unsafe fn axpy_f16(out: &mut [f32], w: f32, v: &[u16]) {
 /// any further condition on `nb`.
 macro_rules! avx2_row_drivers {
     (|$nb:ident| bytes: $bytes:expr, ok: $ok:expr) => {
-#[cfg(target_arch = "x86_64")]
-pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
-    let mut out = [0f32];
-    vec_dot_rows_avx2(w, &[x], &mut out);
-    out[0]
-}
-
-/// Dots one weight row with up to 4 activation rows (the weight blocks are decoded once).
-#[cfg(target_arch = "x86_64")]
-pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
-    let $nb = xs[0].len();
-    assert!(xs.len() <= 4 && out.len() >= xs.len() && xs.iter().all(|x| x.len() == $nb));
-    assert!($ok && w.len() >= $bytes);
-    // SAFETY: only handed out by `dot_simd` after AVX2/FMA/F16C detection; bounds checked above.
-    unsafe {
-        match xs.len() {
-            1 => avx2::<1>(w, xs, out),
-            2 => avx2::<2>(w, xs, out),
-            3 => avx2::<3>(w, xs, out),
-            4 => avx2::<4>(w, xs, out),
-            _ => {}
+        #[cfg(target_arch = "x86_64")]
+        pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+            let mut out = [0f32];
+            vec_dot_rows_avx2(w, &[x], &mut out);
+            out[0]
         }
-    }
-}
 
-/// Dots `nrows` consecutive weight rows (`row_bytes` each) with up to 4 activation rows,
-/// writing `out[i * stride + r]`: one call per range of rows keeps the per-row cost low.
-#[cfg(target_arch = "x86_64")]
-pub fn vec_dot_many_avx2(w: &[u8], row_bytes: usize, nrows: usize, xs: &[&[BlockQ8]], out: &mut [f32], stride: usize) {
-    let $nb = xs[0].len();
-    assert!(xs.len() <= 4 && xs.iter().all(|x| x.len() == $nb));
-    assert!($ok && row_bytes >= $bytes && w.len() >= nrows * row_bytes);
-    assert!(nrows == 0 || out.len() >= (nrows - 1) * stride + xs.len());
-    // SAFETY: only handed out by `dot_many_simd` after AVX2/FMA/F16C detection; bounds checked above.
-    unsafe {
-        match xs.len() {
-            1 => many::<1>(w, row_bytes, nrows, xs, out, stride),
-            2 => many::<2>(w, row_bytes, nrows, xs, out, stride),
-            3 => many::<3>(w, row_bytes, nrows, xs, out, stride),
-            4 => many::<4>(w, row_bytes, nrows, xs, out, stride),
-            _ => {}
+        /// Dots one weight row with up to 4 activation rows (the weight blocks are decoded once).
+        #[cfg(target_arch = "x86_64")]
+        pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+            let $nb = xs[0].len();
+            assert!(xs.len() <= 4 && out.len() >= xs.len() && xs.iter().all(|x| x.len() == $nb));
+            assert!($ok && w.len() >= $bytes);
+            // SAFETY: only handed out by `dot_simd` after AVX2/FMA/F16C detection; bounds checked above.
+            unsafe {
+                match xs.len() {
+                    1 => avx2::<1>(w, xs, out),
+                    2 => avx2::<2>(w, xs, out),
+                    3 => avx2::<3>(w, xs, out),
+                    4 => avx2::<4>(w, xs, out),
+                    _ => {}
+                }
+            }
         }
-    }
-}
 
-#[cfg(target_arch = "x86_64")]
-const PREFETCH_ROWS: usize = 4;
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn many<const N: usize>(
-    w: &[u8],
-    row_bytes: usize,
-    nrows: usize,
-    xs: &[&[BlockQ8]],
-    out: &mut [f32],
-    stride: usize,
-) {
-    let mut tmp = [0f32; 4];
-    for i in 0..nrows {
-        $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
-        avx2::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
-        for r in 0..N {
-            *out.get_unchecked_mut(i * stride + r) = tmp[r];
+        /// Dots `nrows` consecutive weight rows (`row_bytes` each) with up to 4 activation rows,
+        /// writing `out[i * stride + r]`: one call per range of rows keeps the per-row cost low.
+        #[cfg(target_arch = "x86_64")]
+        pub fn vec_dot_many_avx2(
+            w: &[u8],
+            row_bytes: usize,
+            nrows: usize,
+            xs: &[&[BlockQ8]],
+            out: &mut [f32],
+            stride: usize,
+        ) {
+            let $nb = xs[0].len();
+            assert!(xs.len() <= 4 && xs.iter().all(|x| x.len() == $nb));
+            assert!($ok && row_bytes >= $bytes && w.len() >= nrows * row_bytes);
+            assert!(nrows == 0 || out.len() >= (nrows - 1) * stride + xs.len());
+            // SAFETY: only handed out by `dot_many_simd` after AVX2/FMA/F16C detection; bounds checked above.
+            unsafe {
+                match xs.len() {
+                    1 => many::<1>(w, row_bytes, nrows, xs, out, stride),
+                    2 => many::<2>(w, row_bytes, nrows, xs, out, stride),
+                    3 => many::<3>(w, row_bytes, nrows, xs, out, stride),
+                    4 => many::<4>(w, row_bytes, nrows, xs, out, stride),
+                    _ => {}
+                }
+            }
         }
-    }
-}
 
+        #[cfg(target_arch = "x86_64")]
+        const PREFETCH_ROWS: usize = 4;
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma,f16c")]
+        unsafe fn many<const N: usize>(
+            w: &[u8],
+            row_bytes: usize,
+            nrows: usize,
+            xs: &[&[BlockQ8]],
+            out: &mut [f32],
+            stride: usize,
+        ) {
+            let mut tmp = [0f32; 4];
+            for i in 0..nrows {
+                $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
+                avx2::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
+                for r in 0..N {
+                    *out.get_unchecked_mut(i * stride + r) = tmp[r];
+                }
+            }
+        }
     };
 }
 pub(crate) use avx2_row_drivers;
