@@ -8,12 +8,40 @@
 //! Micro-kernels: AVX-512 (12 x 32, built with Rust >= 1.89 where its intrinsics are stable),
 //! AVX2+FMA (6 x 16), and a plain one the compiler vectorises for the baseline target. The
 //! choice is made once at run time (`EVALGAP_EMBED_ISA=avx2` or `generic` forces a lower one).
+//!
+//! Where the CPU has AMX-BF16 (and the AVX-512 path is in use), the products run in bf16 on the
+//! tile unit instead ([`crate::amx`]): inputs rounded to bf16, sums in f32. [`precision`] picks,
+//! once; `EVALGAP_EMBED_PRECISION=f32` keeps the f32 kernels.
 
+use crate::amx;
 use crate::math::{isa, Isa};
 use rayon::prelude::*;
 
 const KC: usize = 384;
 const NC: usize = 512;
+
+/// Arithmetic of the linear layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// f32 products and sums (the kernel of [`isa`]).
+    F32,
+    /// bf16 inputs, f32 sums, on AMX.
+    Bf16Amx,
+}
+
+/// The precision in use: bf16 on AMX where the CPU and OS allow it and the AVX-512 path is in use,
+/// else f32. `EVALGAP_EMBED_PRECISION=f32` forces f32; `EVALGAP_EMBED_ISA=avx2|generic` implies it.
+pub fn precision() -> Precision {
+    static P: std::sync::OnceLock<Precision> = std::sync::OnceLock::new();
+    *P.get_or_init(|| {
+        let want_f32 = std::env::var("EVALGAP_EMBED_PRECISION").is_ok_and(|v| v.eq_ignore_ascii_case("f32"));
+        if !want_f32 && isa() == Isa::Avx512 && amx::available() {
+            Precision::Bf16Amx
+        } else {
+            Precision::F32
+        }
+    })
+}
 
 /// A weight matrix packed for [`matmul`].
 pub struct Packed {
@@ -21,9 +49,12 @@ pub struct Packed {
     pub n: usize,
     /// Inputs (columns of W).
     pub k: usize,
-    nr: usize,
-    data: Vec<f32>,
-    pub bias: Vec<f32>,
+    kind: Kind,
+}
+
+enum Kind {
+    F32 { nr: usize, data: Vec<f32>, bias: Vec<f32> },
+    Bf16Amx(amx::Weights),
 }
 
 fn tile() -> (usize, usize) {
@@ -35,8 +66,24 @@ fn tile() -> (usize, usize) {
 }
 
 impl Packed {
-    /// Packs `w` (n x k, row-major) with its bias.
+    /// Packs `w` (n x k, row-major) with its bias, for the kernel of [`precision`].
     pub fn new(w: &[f32], n: usize, k: usize, bias: Vec<f32>) -> Self {
+        Self::with_precision(w, n, k, bias, precision())
+    }
+
+    /// Packs `w` for the kernel of precision `p` ([`Precision::Bf16Amx`] only where
+    /// [`amx::available`]).
+    pub fn with_precision(w: &[f32], n: usize, k: usize, bias: Vec<f32>, p: Precision) -> Self {
+        match p {
+            Precision::F32 => Self::f32(w, n, k, bias),
+            Precision::Bf16Amx => {
+                assert!(amx::available(), "bf16 weights packed without AMX");
+                Self { n, k, kind: Kind::Bf16Amx(amx::Weights::new(w, n, k, bias)) }
+            }
+        }
+    }
+
+    fn f32(w: &[f32], n: usize, k: usize, bias: Vec<f32>) -> Self {
         assert_eq!(w.len(), n * k);
         assert_eq!(bias.len(), n);
         let nr = tile().1;
@@ -49,7 +96,7 @@ impl Packed {
                 }
             }
         }
-        Self { n, k, nr, data, bias }
+        Self { n, k, kind: Kind::F32 { nr, data, bias } }
     }
 }
 
@@ -64,8 +111,18 @@ pub fn matmul_then(a: &[f32], w: &Packed, c: &mut [f32], epilogue: impl Fn(&mut 
     let m = a.len() / k;
     assert_eq!(a.len(), m * k);
     assert_eq!(c.len(), m * n);
+    let (wnr, data, wbias) = match &w.kind {
+        Kind::F32 { nr, data, bias } => (*nr, data, bias),
+        Kind::Bf16Amx(wa) => {
+            // The tile unit is fast enough that tasks of 64 rows keep both threads busy cheaply.
+            return c.par_chunks_mut(64 * n).zip(a.par_chunks(64 * k)).for_each_init(Vec::new, |buf, (c, a)| {
+                amx::matmul_rows(a, wa, c, buf);
+                epilogue(c);
+            });
+        }
+    };
     let (mr, nr) = tile();
-    assert_eq!(nr, w.nr, "weights packed for another kernel");
+    assert_eq!(nr, wnr, "weights packed for another kernel");
     // Tasks of whole row panels, at least ~64 rows each, so small products stay on one thread.
     let panels_per_task = (64 / mr).max(1);
     let rows_per_task = panels_per_task * mr;
@@ -89,10 +146,10 @@ pub fn matmul_then(a: &[f32], w: &Packed, c: &mut [f32], epilogue: impl Fn(&mut 
                         (&tail[..], kc)
                     };
                     for p in n0 / nr..(n0 + nc) / nr {
-                        let b = &w.data[p * k * nr + k0 * nr..][..kc * nr];
+                        let b = &data[p * k * nr + k0 * nr..][..kc * nr];
                         let c = &mut c[r0 * n + p * nr..];
                         // The first K block starts from the bias; later ones add to C.
-                        let bias = (k0 == 0).then(|| &w.bias[p * nr..(p + 1) * nr]);
+                        let bias = (k0 == 0).then(|| &wbias[p * nr..(p + 1) * nr]);
                         kernel(kc, ap, lda, b, bias, c, n, rows_here);
                     }
                 }
@@ -326,7 +383,7 @@ mod tests {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
             let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1).collect();
             let bias: Vec<f32> = (0..n).map(|i| i as f32 * 0.01).collect();
-            let p = Packed::new(&w, n, k, bias.clone());
+            let p = Packed::with_precision(&w, n, k, bias.clone(), Precision::F32);
             let mut c = vec![0f32; m * n];
             matmul(&a, &p, &mut c);
             for i in 0..m {
@@ -334,6 +391,61 @@ mod tests {
                     let want: f64 =
                         bias[j] as f64 + (0..k).map(|t| a[i * k + t] as f64 * w[j * k + t] as f64).sum::<f64>();
                     assert!((c[i * n + j] as f64 - want).abs() < 1e-3, "({m},{n},{k}) [{i},{j}]");
+                }
+            }
+        }
+    }
+
+    /// Deterministic values in [-1, 1) (xorshift).
+    fn random(len: usize, seed: u64) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// The AMX bf16 kernel against the f32 one and against exact sums of the bf16-rounded inputs,
+    /// on odd shapes (rows, outputs and inputs that are not multiples of the tiles). Tolerances:
+    /// within 1e-5 * sum|a w| of the exact bf16 product (only the f32 summation order differs), and
+    /// within 2^-7 * sum|a w| of the f32 result (each input rounded to 8 significant bits).
+    /// Skipped, saying so, where the CPU or the OS gives no AMX-BF16.
+    #[test]
+    fn amx_bf16_matches_f32_on_odd_shapes() {
+        if !amx::available() {
+            eprintln!("skipped: no AMX-BF16 on this machine (or the OS refused the tile state)");
+            return;
+        }
+        let shapes =
+            [(1, 32, 8), (5, 16, 1), (17, 48, 33), (31, 96, 700), (33, 40, 64), (100, 1152, 384), (77, 384, 1536)];
+        for (si, &(m, n, k)) in shapes.iter().enumerate() {
+            let a = random(m * k, 1 + si as u64);
+            let w = random(n * k, 100 + si as u64);
+            let bias = random(n, 200 + si as u64);
+            let mut c = vec![f32::NAN; m * n];
+            matmul(&a, &Packed::with_precision(&w, n, k, bias.clone(), Precision::Bf16Amx), &mut c);
+            let mut c32 = vec![0f32; m * n];
+            if n % tile().1 == 0 {
+                matmul(&a, &Packed::with_precision(&w, n, k, bias.clone(), Precision::F32), &mut c32);
+            }
+            let r = |x: f32| amx::from_bf16(amx::to_bf16(x)) as f64;
+            for i in 0..m {
+                for j in 0..n {
+                    let (ar, wr) = (&a[i * k..(i + 1) * k], &w[j * k..(j + 1) * k]);
+                    let scale: f64 = ar.iter().zip(wr).map(|(x, y)| (*x as f64 * *y as f64).abs()).sum::<f64>() + 1.0;
+                    let exact_bf16: f64 = bias[j] as f64 + ar.iter().zip(wr).map(|(x, y)| r(*x) * r(*y)).sum::<f64>();
+                    let got = c[i * n + j] as f64;
+                    assert!((got - exact_bf16).abs() <= 1e-5 * scale, "({m},{n},{k}) [{i},{j}] {got} vs {exact_bf16}");
+                    let want: f64 = if n % tile().1 == 0 {
+                        c32[i * n + j] as f64
+                    } else {
+                        bias[j] as f64 + ar.iter().zip(wr).map(|(x, y)| *x as f64 * *y as f64).sum::<f64>()
+                    };
+                    assert!((got - want).abs() <= scale / 128.0, "({m},{n},{k}) [{i},{j}] {got} vs f32 {want}");
                 }
             }
         }

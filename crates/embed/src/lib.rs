@@ -12,6 +12,7 @@
 //! assert_eq!(v[0].len(), e.dim());
 //! ```
 
+mod amx;
 pub mod bert;
 pub mod fetch;
 mod gemm;
