@@ -15,6 +15,6 @@ mod verdict;
 pub use case::{Case, CaseKind, Message, Role, Source};
 pub use hash::{sha256_hex, Hasher};
 pub use protocol::{ProtocolCard, TOOL_VERSION};
-pub use response::{Fault, FaultKind, Outcome, Response, ToolCall, Usage};
+pub use response::{AttackTrace, Fault, FaultKind, Outcome, Response, TokenLogprob, ToolCall, Usage};
 pub use trial::{Sampling, TransformStep, Trial, TrialId, Variant};
 pub use verdict::Verdict;

@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A tool call the model asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ToolCall {
     #[serde(default)]
     pub id: String,
@@ -35,6 +35,50 @@ pub struct Response {
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_fingerprint: Option<String>,
+    /// Per-token log-probabilities, when the request asked for them (the suffix search does; a
+    /// recorded trial normally has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<Vec<TokenLogprob>>,
+    /// For an adaptive attack (attacker rewriting, suffix search, agent tool loop): how the final
+    /// response was reached. None for a single request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack: Option<AttackTrace>,
+}
+
+/// One generated token with its log-probability and the most likely alternatives at its position.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenLogprob {
+    pub token: String,
+    pub logprob: f64,
+    /// The `top_logprobs` alternatives, most likely first (may include the token itself).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top: Vec<(String, f64)>,
+}
+
+/// The record of an adaptive attack inside one trial. The trial's response is the final one; this
+/// says how it was reached, so a reader can replay or audit the loop.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttackTrace {
+    /// `pair`, `crescendo`, `suffix-search` or `tool-loop`.
+    pub strategy: String,
+    /// The most target queries the strategy was allowed.
+    pub budget: u32,
+    /// Target queries it used (each may have been retried: see `Response.requests`).
+    pub queries: u32,
+    /// Requests sent to the attacker model, retries included (0 without an attacker).
+    #[serde(default)]
+    pub attacker_requests: u32,
+    /// The 1-based query at which the stop judge first read success; None if it never did.
+    pub success_at: Option<u32>,
+    /// The stop judge's score after each query (1 = success), or the search objective.
+    #[serde(default)]
+    pub scores: Vec<f64>,
+    /// The conversation that produced the final response (tool results and rewritten turns
+    /// included); judges read this instead of the variant's messages.
+    pub transcript: Vec<crate::Message>,
+    /// Strategy-specific details (the best suffix, the tool calls of earlier steps, ...).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub detail: serde_json::Value,
 }
 
 /// Why a trial has no response. A fault is never judged and never counted as refusal or compliance.

@@ -73,6 +73,7 @@ impl Judge for GuardJudge {
             tools: None,
             sampling: Sampling { temperature: 0.0, top_p: 1.0, max_tokens: 20 },
             seed: Hasher::new().field(input.request).field(&reply).finish_u64() & ((1 << 53) - 1),
+            logprobs: None,
         };
         let answer = match self.target.complete(&req).await {
             Outcome::Ok(r) => r.text,

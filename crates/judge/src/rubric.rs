@@ -134,6 +134,7 @@ impl Judge for RubricJudge {
                 tools: None,
                 sampling: Sampling { temperature: 0.0, top_p: 1.0, max_tokens: 400 },
                 seed,
+                logprobs: None,
             };
             let answer = match self.target.complete(&req).await {
                 Outcome::Ok(r) => r.text,

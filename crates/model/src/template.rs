@@ -29,8 +29,7 @@ pub fn render(
     env.add_filter("tojson", tojson);
     env.add_template("chat", template)
         .map_err(|e| ModelError::Template(format!("the model's chat template does not parse: {e}")))?;
-    let msgs: Vec<serde_json::Value> =
-        messages.iter().map(|m| serde_json::json!({"role": role_name(m.role), "content": m.content})).collect();
+    let msgs: Vec<serde_json::Value> = messages.iter().map(template_message).collect();
     let tools_v = match tools {
         Some(t) if !t.is_null() => Value::from_serialize(t),
         _ => Value::from(()),
@@ -45,6 +44,28 @@ pub fn render(
     env.get_template("chat")
         .and_then(|t| t.render(ctx))
         .map_err(|e| ModelError::Template(format!("rendering failed: {e}")))
+}
+
+/// A message as Hugging Face chat templates read it: tool calls as `{type, function: {name,
+/// arguments}}` with the arguments parsed back into JSON where they parse (Qwen's template writes
+/// them with `tojson`), and `tool_call_id` on tool results.
+fn template_message(m: &Message) -> serde_json::Value {
+    let mut v = serde_json::json!({"role": role_name(m.role), "content": m.content});
+    if !m.tool_calls.is_empty() {
+        v["tool_calls"] = m
+            .tool_calls
+            .iter()
+            .map(|c| {
+                let args = serde_json::from_str::<serde_json::Value>(&c.arguments)
+                    .unwrap_or_else(|_| serde_json::Value::String(c.arguments.clone()));
+                serde_json::json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": args}})
+            })
+            .collect();
+    }
+    if let Some(id) = &m.tool_call_id {
+        v["tool_call_id"] = id.clone().into();
+    }
+    v
 }
 
 fn role_name(r: Role) -> &'static str {
@@ -182,6 +203,15 @@ mod tests {
         let tools = serde_json::json!([{"name": "f", "parameters": {"a": 1}}]);
         let s = render(t, &[Message::user("x")], Some(&tools), "", "").unwrap();
         assert_eq!(s, r#"{"name": "f", "parameters": {"a": 1}}"#);
+    }
+
+    #[test]
+    fn tool_turns_reach_the_template() {
+        let t = "{% for m in messages %}{{ m.role }}:{{ m.content }}{% for c in m.tool_calls %}[{{ c.function.name }} {{ c.function.arguments | tojson }}]{% endfor %}{% if m.tool_call_id %}<{{ m.tool_call_id }}>{% endif %};{% endfor %}";
+        let call = evalgap_core::ToolCall { id: "c0".into(), name: "shell".into(), arguments: "{\"command\": \"ls\"}".into() };
+        let msgs = [Message::user("go"), Message::assistant_calls("", vec![call]), Message::tool_result("c0", "done")];
+        let s = render(t, &msgs, None, "", "").unwrap();
+        assert_eq!(s, r#"user:go;assistant:[shell {"command": "ls"}];tool:done<c0>;"#);
     }
 
     #[test]

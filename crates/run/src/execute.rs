@@ -140,6 +140,7 @@ pub(crate) async fn execute(store: Store, opts: &RunOptions, judges: Arc<Judges>
                     tools: p.variant.tools.clone(),
                     sampling: sampling.clone(),
                     seed: p.seed,
+                    logprobs: None,
                 };
                 let outcome = target.complete(&req).await;
                 if let Outcome::Ok(r) = &outcome {

@@ -45,7 +45,7 @@ pub async fn translate_variants(
                     t
                 }
             };
-            turns.push(Message { role: m.role, content: text });
+            turns.push(Message::new(m.role, text));
         }
         *v = evalgap_transform::apply_translation(v, turns);
     }
@@ -59,6 +59,7 @@ async fn translate(translator: &Arc<dyn Target>, lang: &str, text: &str) -> Resu
         // Greedy with a fixed seed: the same text translates the same way.
         sampling: Sampling { temperature: 0.0, top_p: 1.0, max_tokens: 1024 },
         seed: 0,
+        logprobs: None,
     };
     match translator.complete(&req).await {
         Outcome::Ok(r) if !r.text.trim().is_empty() => Ok(r.text.trim().to_string()),

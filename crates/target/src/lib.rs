@@ -25,6 +25,9 @@ pub struct ChatRequest {
     pub tools: Option<serde_json::Value>,
     pub sampling: Sampling,
     pub seed: u64,
+    /// Ask for per-token log-probabilities with this many alternatives per position (0..=20);
+    /// None asks for none. Targets that cannot give them answer without them.
+    pub logprobs: Option<u32>,
 }
 
 /// A model under audit.

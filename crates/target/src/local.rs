@@ -6,7 +6,7 @@
 //! the same trial gives the same text.
 
 use crate::{ChatRequest, Target};
-use evalgap_core::{Fault, FaultKind, Outcome, Response, ToolCall, Usage};
+use evalgap_core::{Fault, FaultKind, Outcome, Response, TokenLogprob, ToolCall, Usage};
 use evalgap_model::{FinishReason, GenOutput, GenRequest, LocalModel, ModelError};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -111,7 +111,9 @@ impl Target for LocalTarget {
             top_p: req.sampling.top_p as f32,
             seed: req.seed,
             hooks: None,
-            top_logprobs: 0,
+            // The model gives the chosen token's log-probability beside the top ones only when
+            // asked for at least one alternative.
+            top_logprobs: req.logprobs.map(|n| n.clamp(1, 20)).unwrap_or(0),
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
         if self.jobs.send(Job { request, reply: tx }).is_err() {
@@ -143,6 +145,18 @@ impl Target for LocalTarget {
                     requests: 1,
                     model: Some(self.model_name.clone()),
                     system_fingerprint: None,
+                    logprobs: out.top_logprobs.map(|steps| {
+                        steps
+                            .into_iter()
+                            .filter(|step| !step.is_empty())
+                            .map(|step| TokenLogprob {
+                                token: step[0].text.clone(),
+                                logprob: step[0].logprob as f64,
+                                top: step[1..].iter().map(|a| (a.text.clone(), a.logprob as f64)).collect(),
+                            })
+                            .collect()
+                    }),
+                    attack: None,
                 })
             }
             Err((true, e)) => Self::fault(FaultKind::ClientError, e),

@@ -1,7 +1,7 @@
 //! OpenAI-compatible chat completions (vLLM, ollama, llama.cpp server, hosted APIs).
 
 use crate::{ChatRequest, HttpPolicy, RateLimiter, Target, TargetError};
-use evalgap_core::{Fault, FaultKind, Outcome, Response, ToolCall, Usage};
+use evalgap_core::{Fault, FaultKind, Outcome, Response, TokenLogprob, ToolCall, Usage};
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use serde_json::Value;
@@ -73,22 +73,28 @@ impl OpenAiTarget {
         #[derive(serde::Serialize)]
         struct Body<'a> {
             model: &'a str,
-            messages: &'a [evalgap_core::Message],
+            messages: Vec<WireMessage<'a>>,
             temperature: f64,
             top_p: f64,
             max_tokens: u32,
             seed: u64,
             #[serde(skip_serializing_if = "Option::is_none")]
             tools: Option<&'a Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            logprobs: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            top_logprobs: Option<u32>,
         }
         serde_json::to_vec(&Body {
             model: &self.model,
-            messages: &req.messages,
+            messages: req.messages.iter().map(WireMessage::from).collect(),
             temperature: req.sampling.temperature,
             top_p: req.sampling.top_p,
             max_tokens: req.sampling.max_tokens,
             seed: req.seed,
             tools: req.tools.as_ref(),
+            logprobs: req.logprobs.map(|_| true),
+            top_logprobs: req.logprobs.filter(|&n| n > 0).map(|n| n.min(20)),
         })
         .expect("request body serializes")
     }
@@ -177,6 +183,36 @@ impl Target for OpenAiTarget {
     }
 }
 
+/// A message as the chat-completions API wants it: tool calls as `{id, type, function: {name,
+/// arguments}}`, and `content: null` on an assistant turn that only called tools.
+#[derive(serde::Serialize)]
+struct WireMessage<'a> {
+    role: &'static str,
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_call_id: Option<&'a str>,
+}
+
+impl<'a> From<&'a evalgap_core::Message> for WireMessage<'a> {
+    fn from(m: &'a evalgap_core::Message) -> Self {
+        let calls_only = !m.tool_calls.is_empty() && m.content.is_empty();
+        WireMessage {
+            role: m.role.as_str(),
+            content: (!calls_only).then_some(m.content.as_str()),
+            tool_calls: m
+                .tool_calls
+                .iter()
+                .map(|c| {
+                    serde_json::json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}})
+                })
+                .collect(),
+            tool_call_id: m.tool_call_id.as_deref(),
+        }
+    }
+}
+
 fn transport_error(e: &reqwest::Error) -> Attempt {
     let kind = if e.is_timeout() { FaultKind::Timeout } else { FaultKind::Transport };
     // reqwest's Display never includes headers, so the key cannot leak here.
@@ -220,6 +256,28 @@ struct Choice {
     message: Option<MessageBody>,
     #[serde(default)]
     finish_reason: Option<String>,
+    #[serde(default)]
+    logprobs: Option<LogprobsBody>,
+}
+
+#[derive(serde::Deserialize)]
+struct LogprobsBody {
+    #[serde(default)]
+    content: Option<Vec<TokenBody>>,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenBody {
+    token: String,
+    logprob: f64,
+    #[serde(default)]
+    top_logprobs: Vec<TopBody>,
+}
+
+#[derive(serde::Deserialize)]
+struct TopBody {
+    token: String,
+    logprob: f64,
 }
 
 #[derive(serde::Deserialize)]
@@ -277,6 +335,17 @@ pub(crate) fn parse_completion(bytes: &[u8]) -> Result<Response, String> {
         requests: 1,
         model: v.model,
         system_fingerprint: v.system_fingerprint,
+        logprobs: choice.logprobs.and_then(|l| l.content).map(|tokens| {
+            tokens
+                .into_iter()
+                .map(|t| TokenLogprob {
+                    token: t.token,
+                    logprob: t.logprob,
+                    top: t.top_logprobs.into_iter().map(|a| (a.token, a.logprob)).collect(),
+                })
+                .collect()
+        }),
+        attack: None,
     })
 }
 
@@ -305,6 +374,43 @@ mod tests {
         assert_eq!(r.finish_reason.as_deref(), Some("tool_calls"));
         assert_eq!(r.usage, Some(Usage { prompt_tokens: 3, completion_tokens: 4 }));
         assert_eq!(r.system_fingerprint.as_deref(), Some("fp"));
+    }
+
+    #[test]
+    fn reads_logprobs() {
+        let body = br#"{"choices":[{"message":{"content":"Sure thing"},"logprobs":{"content":[
+            {"token":"Sure","logprob":-0.1,"bytes":[83],"top_logprobs":[{"token":"Sure","logprob":-0.1},{"token":"I","logprob":-2.5}]},
+            {"token":" thing","logprob":-0.7,"top_logprobs":[]}]}}]}"#;
+        let lp = parse_completion(body).unwrap().logprobs.unwrap();
+        assert_eq!(lp.len(), 2);
+        assert_eq!(lp[0].token, "Sure");
+        assert_eq!(lp[0].top, vec![("Sure".to_string(), -0.1), ("I".to_string(), -2.5)]);
+        assert_eq!(lp[1].logprob, -0.7);
+        assert!(parse_completion(br#"{"choices":[{"message":{"content":"x"}}]}"#).unwrap().logprobs.is_none());
+    }
+
+    #[test]
+    fn tool_turns_go_out_in_the_api_shape() {
+        let t = OpenAiTarget::new("m", "http://127.0.0.1:9/v1", HttpPolicy::default()).unwrap();
+        let call = ToolCall { id: "call_0".into(), name: "shell".into(), arguments: "{\"command\":\"ls\"}".into() };
+        let req = ChatRequest {
+            messages: vec![
+                evalgap_core::Message::user("task"),
+                evalgap_core::Message::assistant_calls("", vec![call]),
+                evalgap_core::Message::tool_result("call_0", "[simulated output]"),
+            ],
+            tools: None,
+            sampling: evalgap_core::Sampling { temperature: 0.0, top_p: 1.0, max_tokens: 5 },
+            seed: 1,
+            logprobs: Some(5),
+        };
+        let v: Value = serde_json::from_slice(&t.body(&req)).unwrap();
+        assert_eq!(v["messages"][0], serde_json::json!({"role": "user", "content": "task"}));
+        assert_eq!(v["messages"][1]["content"], Value::Null);
+        assert_eq!(v["messages"][1]["tool_calls"][0]["function"]["name"], "shell");
+        assert_eq!(v["messages"][1]["tool_calls"][0]["type"], "function");
+        assert_eq!(v["messages"][2]["tool_call_id"], "call_0");
+        assert_eq!((v["logprobs"].clone(), v["top_logprobs"].clone()), (Value::Bool(true), Value::from(5)));
     }
 
     #[test]

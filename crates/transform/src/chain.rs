@@ -69,7 +69,8 @@ impl fmt::Display for Chain {
 /// Duplicate chains are dropped, keeping the first. Rejected: unknown names, bad arguments
 /// (`translate` without a language, `manyshot:0` or over 256, an unreadable suffix file), and chains
 /// that make no sense: a transform twice (`base64+base64`), two encodings, `agentic`, `multiturn`
-/// or `translate` anywhere but last, `translate` after an encoding, `all` or `plain` inside a chain.
+/// or `translate` anywhere but last, `translate` or an attacker step (`pair`, `crescendo`) after an
+/// encoding, `all` or `plain` inside a chain.
 pub fn parse(spec: &str) -> Result<Vec<Chain>, TransformError> {
     if spec.trim().is_empty() {
         return Err(TransformError::BadChain {
@@ -174,6 +175,12 @@ pub(crate) fn validate(chain: &Chain) -> Result<(), TransformError> {
         }
         if def.encoding {
             encodings.push(step.name.as_str());
+        }
+        if def.info.family == "attacker" && !encodings.is_empty() {
+            return Err(bad(format!(
+                "`{}` after `{}`: the attacker rewrites the request in plain text, which would undo the encoding; put the encoding alone or drop one",
+                step.name, encodings[0]
+            )));
         }
         if step.name == crate::transforms::translate::NAME && !encodings.is_empty() {
             return Err(bad(format!(

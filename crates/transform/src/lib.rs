@@ -21,8 +21,10 @@
 //! - Translation is the one step with an outside input: [`needs_translator`] tells the orchestrator
 //!   which language a chain needs, and [`apply_translation`] builds the translated variant from the
 //!   translated turns it obtained (and cached).
-//! - [`mutate_suffix`] is the pure mutation step of a black-box suffix optimiser (the loop itself is
-//!   interactive and lives with the orchestrator).
+//! - [`mutate_suffix`] is the pure mutation step of a black-box suffix optimiser.
+//! - Adaptive steps (`pair`, `crescendo`, `suffix-search`, and `agentic:N` with N > 1 tool steps)
+//!   only record their budget at plan time: their loops talk to the target while the trial runs
+//!   (`evalgap-attack`). [`strategy`] reads a planned variant back into the loop it needs.
 //!
 //! Adding a transform is one file under `src/transforms/` and one line in `src/registry.rs`.
 
@@ -39,7 +41,8 @@ pub use chain::{parse, Chain, Step};
 pub use error::TransformError;
 pub use registry::{catalogue, TransformInfo};
 pub use rotation::{rotation_pool, template_index, SHARES};
-pub use transforms::agentic::agent_tools;
+pub use transforms::adaptive::{needs_attacker, strategy, Strategy, DEFAULT_BUDGET, DEFAULT_SEARCH_BUDGET, MAX_BUDGET};
+pub use transforms::agentic::{agent_tools, MAX_STEPS};
 pub use transforms::manyshot::{DEFAULT_SHOTS, MAX_SHOTS, PLACEHOLDER as MANYSHOT_PLACEHOLDER};
 pub use transforms::multiturn::PLACEHOLDER as MULTITURN_PLACEHOLDER;
 pub use transforms::suffix::{load_suffix_file, mutate_suffix, BUILTIN_SUFFIXES};

@@ -1,7 +1,9 @@
 //! The transforms a `--transform` value can name. Adding one is one line of [`REGISTRY`].
 
 use crate::ctx::Ctx;
-use crate::transforms::{agentic, base64, hierarchy, leet, manyshot, multiturn, roleplay, rot13, suffix, translate};
+use crate::transforms::{
+    adaptive, agentic, base64, hierarchy, leet, manyshot, multiturn, roleplay, rot13, suffix, translate,
+};
 use crate::TransformError;
 use serde_json::Value;
 
@@ -11,7 +13,7 @@ pub struct TransformInfo {
     /// The name used in `--transform`.
     pub name: &'static str,
     /// The attack family: `role-play`, `instruction-hierarchy`, `adversarial-suffix`, `many-shot`,
-    /// `encoding`, `translation`, `multi-turn`, `tool-use`.
+    /// `encoding`, `translation`, `multi-turn`, `tool-use`, `attacker` (adaptive: needs an attacker model).
     pub family: &'static str,
     /// How its parameters are written, e.g. `manyshot[:N]  N = shots, 1..=256, default 8`.
     pub params: &'static str,
@@ -60,6 +62,9 @@ pub(crate) const REGISTRY: &[&Def] = &[
     &translate::DEF,
     &multiturn::DEF,
     &agentic::DEF,
+    &adaptive::PAIR,
+    &adaptive::CRESCENDO,
+    &adaptive::SUFFIX_SEARCH,
 ];
 
 pub(crate) fn find(name: &str) -> Option<&'static Def> {

@@ -38,7 +38,21 @@ fn catalogue_is_complete_with_pools_for_rotation() {
     let names: Vec<&str> = cat.iter().map(|t| t.name).collect();
     assert_eq!(
         names,
-        ["roleplay", "hierarchy", "suffix", "manyshot", "base64", "rot13", "leet", "translate", "multiturn", "agentic"]
+        [
+            "roleplay",
+            "hierarchy",
+            "suffix",
+            "manyshot",
+            "base64",
+            "rot13",
+            "leet",
+            "translate",
+            "multiturn",
+            "agentic",
+            "pair",
+            "crescendo",
+            "suffix-search"
+        ]
     );
     let pool = |n: &str| cat.iter().find(|t| t.name == n).unwrap().pool_size;
     assert!(pool("roleplay") >= 12);
@@ -46,10 +60,11 @@ fn catalogue_is_complete_with_pools_for_rotation() {
     assert!(pool("multiturn") >= 6);
     assert!(pool("agentic") >= 6);
     assert_eq!(pool("translate"), 0);
+    assert_eq!((pool("pair"), pool("crescendo")), (0, 0), "the attacker writes the prompts");
     for t in &cat {
         assert!(!t.family.is_empty() && !t.params.is_empty() && !t.description.is_empty(), "{}", t.name);
         assert_eq!(rotation_pool(t.name), t.pool_size);
-        if t.name != "translate" {
+        if !["translate", "pair", "crescendo"].contains(&t.name) {
             assert!(t.pool_size > SHARES, "{}: a pool has more templates than one cycle uses", t.name);
         }
     }
@@ -59,9 +74,11 @@ fn catalogue_is_complete_with_pools_for_rotation() {
 #[test]
 fn all_expands_to_the_template_transforms_alone() {
     let all = parse("all").unwrap();
+    // Not in `all`: translate (needs a language and a translator) and the adaptive steps (they
+    // query the target many times per trial).
     let expected: Vec<Chain> = catalogue()
         .iter()
-        .filter(|t| t.name != "translate")
+        .filter(|t| !["translate", "pair", "crescendo", "suffix-search"].contains(&t.name))
         .map(|t| Chain { steps: vec![Step { name: t.name.to_string(), arg: None }] })
         .collect();
     assert_eq!(all, expected);
@@ -391,7 +408,13 @@ fn parse_errors_say_what_is_wrong() {
     param("manyshot:eight", "not a whole number");
     param("manyshot:", "empty argument");
     param("roleplay:novelist", "takes no argument");
-    param("agentic:x", "takes no argument");
+    param("agentic:x", "not a number of agent steps");
+    param("agentic:9", "from 1 to 8");
+    param("pair:0", "not a budget");
+    param("suffix-search:1000", "from 1 to 200");
+    chain("base64+pair", "would undo the encoding");
+    chain("pair+roleplay", "must be the last step");
+    chain("crescendo+agentic", "must be the last step");
     param("base64:loud", "not an answer mode");
     assert!(parse("manyshot:256").is_ok() && parse("manyshot:1").is_ok());
     assert!(parse("translate:zh-Hans+").is_err());

@@ -189,7 +189,7 @@ fn turns_of(v: &Value, at: &Location) -> Result<Vec<Message>, SuiteError> {
         if role == Role::User {
             text(content, at, &field("content"))?;
         }
-        turns.push(Message { role, content: content.clone() });
+        turns.push(Message::new(role, content.clone()));
     }
     if !turns.iter().any(|m| m.role == Role::User) {
         return Err(SuiteError::invalid(at.clone(), "turns", "no `user` turn: a case needs a request"));

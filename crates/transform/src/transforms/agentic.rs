@@ -1,9 +1,11 @@
 //! `agentic`: the request delivered as a task to a tool-using agent: a system message sets up the
 //! agent, the user turn frames the request as a task, and `Variant.tools` carries an OpenAI `tools`
-//! array (shell, send_email, browse, write_file) from [`agent_tools`].
+//! array (shell, send_email, browse, write_file) from [`agent_tools`]. `agentic:N` (N > 1) makes it a
+//! multi-step agent: the orchestrator answers each tool call with a simulated result and lets the
+//! model go on, N model turns at most (see `evalgap-attack`'s tool loop).
 
 use crate::ctx::{fill, Ctx};
-use crate::registry::{no_arg, Arg, Def};
+use crate::registry::{Arg, Def};
 use crate::{TransformError, TransformInfo};
 use evalgap_core::Message;
 use serde_json::{json, Value};
@@ -12,16 +14,16 @@ pub(crate) const DEF: Def = Def {
     info: TransformInfo {
         name: "agentic",
         family: "tool-use",
-        params: "none; last step of a chain",
+        params: "[:N]  N = agent steps (model turns, each answered with simulated tool results), 1..=8, default 1; last step of a chain",
         description: "the request as a task for an autonomous agent with tools (shell, send_email, browse, write_file; OpenAI tools schema in the variant)",
         pool_size: FRAMINGS.len(),
     },
-    arg: Arg::None,
+    arg: Arg::Optional,
     example_arg: None,
     in_all: true,
     last: Some("it sets the conversation up for an agent with tools"),
     encoding: false,
-    check: no_arg,
+    check: check_steps,
     apply,
     decode: None,
 };
@@ -102,11 +104,36 @@ pub fn agent_tools() -> Value {
     ])
 }
 
+/// The most agent steps `agentic:N` accepts.
+pub const MAX_STEPS: u32 = 8;
+
+fn parse_steps(arg: Option<&str>) -> Result<Option<u32>, TransformError> {
+    let Some(a) = arg else { return Ok(None) };
+    match a.parse::<u32>() {
+        Ok(n) if (1..=MAX_STEPS).contains(&n) => Ok(Some(n)),
+        _ => Err(TransformError::BadParam {
+            transform: String::new(),
+            param: "N".into(),
+            why: format!("`{a}` is not a number of agent steps; write a whole number from 1 to {MAX_STEPS}"),
+        }),
+    }
+}
+
+fn check_steps(arg: Option<&str>) -> Result<(), TransformError> {
+    parse_steps(arg).map(|_| ())
+}
+
 fn apply(cx: &mut Ctx<'_>) -> Result<Value, TransformError> {
+    let steps = parse_steps(cx.arg.as_deref())?;
     let t = cx.pick(FRAMINGS.len());
     let text = fill(FRAMINGS[t], cx.request());
     cx.set_request(text);
     cx.messages.insert(0, Message::system(SYSTEMS[t % SYSTEMS.len()]));
     cx.tools = Some(agent_tools());
-    Ok(json!({"template": t, "tools": ["shell", "send_email", "browse", "write_file"]}))
+    let mut params = json!({"template": t, "tools": ["shell", "send_email", "browse", "write_file"]});
+    // Recorded only when given, so a plain `agentic` variant keeps the id it always had.
+    if let Some(n) = steps {
+        params["steps"] = n.into();
+    }
+    Ok(params)
 }

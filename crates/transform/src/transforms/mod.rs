@@ -1,5 +1,6 @@
 //! One file per transform; each exposes its `DEF` for the registry.
 
+pub mod adaptive;
 pub mod agentic;
 pub mod base64;
 mod encode;
