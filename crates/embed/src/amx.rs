@@ -11,8 +11,9 @@
 //! W (n x k, PyTorch's layout) is packed once at load into 1 KiB B tiles: for each panel of 16
 //! outputs and each block of 32 inputs, 16 rows of input pairs x 16 outputs x 2 (the "VNNI"
 //! layout `TDPBF16PS` reads), zero-padded to whole tiles. A is converted per call into a bf16
-//! buffer of whole 32-row blocks. The kernel keeps a 32 x 32 block of C in four tiles (tmm0-3,
-//! started from the bias by a stride-0 tile load), A in tmm4-5 and W in tmm6-7.
+//! buffer of whole 32-row blocks. For each 32-row block, then each 32-column block, the kernel
+//! keeps a 32 x 32 block of C in four tiles (tmm0-3, started from the bias by a stride-0 tile
+//! load), A in tmm4-5 and W in tmm6-7.
 //!
 //! The tile instructions are written with `asm!` (Rust has no stable AMX intrinsics); the
 //! compiler itself never touches the tile registers. Linux gives a process the AMX tile state only
@@ -186,12 +187,12 @@ mod imp {
         let mut tmp = [[0f32; 32]; 32];
         unsafe {
             asm!("ldtilecfg [{}]", in(reg) CONFIG.0.as_ptr(), options(nostack, readonly));
-            for nb in (0..np).step_by(32) {
-                let bias0 = w.bias.as_ptr().add(nb);
-                let bias1 = w.bias.as_ptr().add(nb + 16);
-                let b0 = w.data.as_ptr().add((nb / 16) * kb_count * 512);
-                let b1 = w.data.as_ptr().add((nb / 16 + 1) * kb_count * 512);
-                for mb in (0..mp).step_by(32) {
+            for mb in (0..mp).step_by(32) {
+                for nb in (0..np).step_by(32) {
+                    let bias0 = w.bias.as_ptr().add(nb);
+                    let bias1 = w.bias.as_ptr().add(nb + 16);
+                    let b0 = w.data.as_ptr().add((nb / 16) * kb_count * 512);
+                    let b1 = w.data.as_ptr().add((nb / 16 + 1) * kb_count * 512);
                     // C starts from the bias: a stride-0 load repeats one row 16 times.
                     asm!(
                         "tileloadd tmm0, [{b0} + {z}]",
