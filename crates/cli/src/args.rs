@@ -92,6 +92,11 @@ pub struct RunArgs {
     /// in the run's store.
     #[arg(long, value_name = "TARGET")]
     pub translator: Option<String>,
+    /// Attacker model for the adaptive attacks `pair` and `crescendo` (any target spec, e.g.
+    /// local:qwen2.5-0.5b or openai:MODEL@URL). Adaptive attacks stop early when the run's first
+    /// --judge reads success.
+    #[arg(long, value_name = "TARGET")]
+    pub attacker: Option<String>,
     /// Rotation cycle: each cycle draws its templates from another share of each pool, so a model
     /// tuned to last cycle's variants shows up as a gap.
     #[arg(long, default_value_t = 0)]

@@ -68,6 +68,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             if evalgap_transform::needs_translator(&chain).is_some() && a.translator.is_none() {
                 bail!("`{chain}` needs a translator: pass --translator TARGET (any target spec, e.g. local:qwen2.5-0.5b or openai:MODEL@URL)");
             }
+            if evalgap_transform::needs_attacker(std::slice::from_ref(&chain)) && a.attacker.is_none() {
+                bail!("`{chain}` needs an attacker model: pass --attacker TARGET (any target spec, e.g. local:qwen2.5-0.5b or openai:MODEL@URL)");
+            }
             if !chains.contains(&chain) {
                 chains.push(chain);
             }
@@ -108,6 +111,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         transforms: chains,
         cycle: a.cycle,
         translator: a.translator.as_deref().map(|t| build_target(t, &policy)).transpose()?,
+        attacker: a.attacker.as_deref().map(|t| build_target(t, &policy)).transpose()?,
         gap_threshold: a.gap_threshold / 100.0,
         ledger: a.ledger.clone().or_else(|| {
             (!a.transforms.is_empty())

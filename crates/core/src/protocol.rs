@@ -31,6 +31,9 @@ pub struct ProtocolCard {
     /// The target that translated `translate:LANG` variants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translator: Option<String>,
+    /// The attacker model of adaptive attacks (`pair`, `crescendo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attacker: Option<String>,
     pub attempts: u32,
     pub sampling: Sampling,
     pub seed: u64,
@@ -51,7 +54,8 @@ impl ProtocolCard {
     pub fn identity(&self) -> serde_json::Value {
         serde_json::json!({
             "target": self.target, "suite": self.suite, "suite_version": self.suite_version,
-            "selection": self.selection, "transforms": self.transforms, "cycle": self.cycle, "translator": self.translator, "attempts": self.attempts,
+            "selection": self.selection, "transforms": self.transforms, "cycle": self.cycle, "translator": self.translator,
+            "attacker": self.attacker, "attempts": self.attempts,
             "sampling": self.sampling, "seed": self.seed, "judges": self.judges,
         })
     }

@@ -208,7 +208,8 @@ mod tests {
     #[test]
     fn tool_turns_reach_the_template() {
         let t = "{% for m in messages %}{{ m.role }}:{{ m.content }}{% for c in m.tool_calls %}[{{ c.function.name }} {{ c.function.arguments | tojson }}]{% endfor %}{% if m.tool_call_id %}<{{ m.tool_call_id }}>{% endif %};{% endfor %}";
-        let call = evalgap_core::ToolCall { id: "c0".into(), name: "shell".into(), arguments: "{\"command\": \"ls\"}".into() };
+        let call =
+            evalgap_core::ToolCall { id: "c0".into(), name: "shell".into(), arguments: "{\"command\": \"ls\"}".into() };
         let msgs = [Message::user("go"), Message::assistant_calls("", vec![call]), Message::tool_result("c0", "done")];
         let s = render(t, &msgs, None, "", "").unwrap();
         assert_eq!(s, r#"user:go;assistant:[shell {"command": "ls"}];tool:done<c0>;"#);

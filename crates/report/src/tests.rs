@@ -54,6 +54,7 @@ fn store_with_run() -> (tempfile::TempDir, Store) {
             transforms: vec![],
             cycle: 0,
             translator: None,
+            attacker: None,
             gap_threshold: 0.1,
             attempts: 2,
             sampling: Sampling::default(),

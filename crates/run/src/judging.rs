@@ -2,7 +2,7 @@
 //! verdict cache keyed by (judge version, input hash), kept in memory for the run and in the store
 //! across runs, so `rejudge` and repeated responses never reach a judge model twice.
 
-use evalgap_core::{Case, Outcome, Response, Variant, Verdict};
+use evalgap_core::{Case, Message, Outcome, Response, Variant, Verdict};
 use evalgap_judge::{input_hash, Judge, JudgeInput};
 use evalgap_store::{CacheEntry, Store, StoreError};
 use std::collections::HashMap;
@@ -54,6 +54,7 @@ impl Judges {
 
     /// All judges (or only the one named `only`) on one response. When the variant asked in an
     /// encoding (base64, rot13, leet) and the model answered in it, judges read the decoded answer.
+    /// After an adaptive attack, judges read the conversation the attack actually sent.
     pub async fn judge_response(
         &self,
         case: &Case,
@@ -61,18 +62,45 @@ impl Judges {
         response: &Response,
         only: Option<&str>,
     ) -> Judged {
+        self.judge_with(case, variant, sent_messages(variant, response), response, |s| {
+            only.is_none_or(|n| n == s.judge.name())
+        })
+        .await
+    }
+
+    /// The first judge's verdict on an answer to `messages`: the stop judge of adaptive attacks.
+    /// None when the run has no judge or the judge faulted. Cached like any verdict.
+    pub async fn first_verdict(
+        &self,
+        case: &Case,
+        variant: &Variant,
+        messages: &[Message],
+        response: &Response,
+    ) -> Option<Verdict> {
+        let first = self.slots.first()?.judge.name().to_string();
+        self.judge_with(case, variant, messages, response, |s| s.judge.name() == first).await.verdicts.pop()
+    }
+
+    async fn judge_with(
+        &self,
+        case: &Case,
+        variant: &Variant,
+        messages: &[Message],
+        response: &Response,
+        wanted: impl Fn(&Slot) -> bool,
+    ) -> Judged {
         let decoded = decoded(variant, response);
         let response = decoded.as_ref().unwrap_or(response);
         let input = JudgeInput {
             case_kind: case.kind,
             request: case.text(),
-            messages: &variant.messages,
+            messages,
             response,
             expected: case.expected.as_deref(),
             case: Some(case),
         };
         let mut out = Judged::default();
-        for slot in self.slots.iter().filter(|s| only.is_none_or(|n| n == s.judge.name())) {
+        for slot in self.slots.iter().filter(|s| wanted(s)) {
             let key = slot.cache.as_ref().map(|_| input_hash(&input));
             if let (Some(cache), Some(key)) = (&slot.cache, &key) {
                 if let Some(v) = cache.lock().expect("cache lock").get(key) {
@@ -99,6 +127,18 @@ impl Judges {
             }
         }
         out
+    }
+}
+
+/// The messages an answer replied to: the variant's, or after an adaptive attack the transcript
+/// of what the attack sent (without the final answer itself).
+fn sent_messages<'a>(variant: &'a Variant, response: &'a Response) -> &'a [Message] {
+    match &response.attack {
+        Some(t) => match t.transcript.split_last() {
+            Some((last, before)) if last.role == evalgap_core::Role::Assistant => before,
+            _ => &t.transcript,
+        },
+        None => &variant.messages,
     }
 }
 

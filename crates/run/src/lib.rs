@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub ledger: Option<PathBuf>,
     /// Target that translates `translate:LANG` variants (required when a chain has one).
     pub translator: Option<Arc<dyn Target>>,
+    /// Attacker model of the adaptive attacks `pair` and `crescendo` (required when a chain has one).
+    pub attacker: Option<Arc<dyn Target>>,
     pub attempts: u32,
     pub sampling: Sampling,
     pub seed: u64,
@@ -78,6 +80,8 @@ pub enum RunError {
     Translation(String),
     #[error("a `translate:LANG` transform needs a translator: pass --translator TARGET (any target spec, e.g. local:qwen2.5-0.5b)")]
     NoTranslator,
+    #[error("`pair` and `crescendo` need an attacker model: pass --attacker TARGET (any target spec, e.g. local:qwen2.5-0.5b or openai:MODEL@URL)")]
+    NoAttacker,
     #[error("the store writer stopped: {0}")]
     Writer(String),
 }
@@ -89,6 +93,9 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     }
     if opts.attempts == 0 {
         return Err(RunError::NoAttempts);
+    }
+    if evalgap_transform::needs_attacker(&opts.transforms) && opts.attacker.is_none() {
+        return Err(RunError::NoAttacker);
     }
     let mut store = Store::open_or_create(&opts.out)?;
     let card = protocol_card(&opts, store.protocol()?);
@@ -141,6 +148,7 @@ fn protocol_card(opts: &RunOptions, existing: Option<ProtocolCard>) -> ProtocolC
         transforms: opts.transforms.iter().map(|c| c.to_string()).collect(),
         cycle: opts.cycle,
         translator: opts.translator.as_ref().map(|t| t.id()),
+        attacker: opts.attacker.as_ref().map(|t| t.id()),
         gap_threshold: opts.gap_threshold,
         attempts: opts.attempts,
         sampling: opts.sampling.clone(),

@@ -171,6 +171,7 @@ fn protocol_round_trips_and_missing_run_is_named() {
         transforms: vec![],
         cycle: 0,
         translator: None,
+        attacker: None,
         gap_threshold: 0.1,
         attempts: 1,
         sampling: Sampling::default(),

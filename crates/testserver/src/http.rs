@@ -81,6 +81,35 @@ struct Message {
     role: String,
     #[serde(default)]
     content: Value,
+    #[serde(default)]
+    tool_calls: Vec<Value>,
+    #[serde(default)]
+    tool_call_id: Option<String>,
+}
+
+/// Tool results after this many answer with text: the agent reports instead of calling again.
+pub const TOOL_RESULTS_BEFORE_REPORT: usize = 2;
+
+/// As the chat-completions API does: every `tool` message must answer a tool call of an earlier
+/// assistant message, by its id.
+fn check_tool_messages(messages: &[Message]) -> Result<(), String> {
+    let mut open: Vec<&str> = Vec::new();
+    for (i, m) in messages.iter().enumerate() {
+        if m.role == "assistant" {
+            open.extend(m.tool_calls.iter().filter_map(|c| c.get("id").and_then(Value::as_str)));
+            if m.tool_calls.iter().any(|c| c.pointer("/function/name").and_then(Value::as_str).is_none()) {
+                return Err(format!("messages[{i}].tool_calls: each call needs function.name"));
+            }
+        }
+        if m.role == "tool" {
+            match m.tool_call_id.as_deref() {
+                Some(id) if open.contains(&id) => {}
+                Some(id) => return Err(format!("messages[{i}]: tool_call_id '{id}' answers no earlier tool call")),
+                None => return Err(format!("messages[{i}]: a 'tool' message needs 'tool_call_id'")),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The text of a message's `content`: a string as is, an array of parts as its `text` fields joined
@@ -127,6 +156,10 @@ async fn answer(s: &Shared, body: &[u8]) -> Response {
         Some(v) if v >= i64::MIN as i128 && v < 0 => v as i64 as u64,
         Some(_) => return bad_request("'seed' is out of range.", Some("seed")),
     };
+    if let Err(why) = check_tool_messages(&messages) {
+        return bad_request(&why, Some("messages"));
+    }
+    let tool_results = messages.iter().filter(|m| m.role == "tool").count();
     let last_user =
         messages.iter().rev().find(|m| m.role == "user").map(|m| content_text(&m.content)).unwrap_or_default();
     let prompt_tokens: u64 = messages
@@ -185,7 +218,7 @@ async fn answer(s: &Shared, body: &[u8]) -> Response {
         Some(PlannedFault::Truncated) | None => {}
     }
 
-    let tool_name = if plan.comply {
+    let tool_name = if plan.comply && tool_results < TOOL_RESULTS_BEFORE_REPORT {
         req.tools.as_ref().and_then(|t| t.first()).map(|t| {
             t.pointer("/function/name").or_else(|| t.get("name")).and_then(Value::as_str).unwrap_or("tool").to_string()
         })

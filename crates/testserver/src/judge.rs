@@ -9,6 +9,11 @@ pub const GUARD_MODEL: &str = "judge-guard";
 /// Answers a translation request as `[LANG] <the text>`, LANG read from "code `LANG`".
 pub const TRANSLATOR_MODEL: &str = "translator";
 
+/// Answers as a red-team attacker model: `{"improvement": ..., "prompt": "[attack TAG] GOAL"}`, with
+/// GOAL read between `<goal>` tags of its last user message and TAG the first 8 hex digits of that
+/// message's SHA-256 (so each round's prompt differs, deterministically).
+pub const ATTACKER_MODEL: &str = "attacker";
+
 /// Answers something no judge can parse.
 pub const GARBAGE_JUDGE_MODEL: &str = "judge-garbage";
 
@@ -35,6 +40,15 @@ pub fn judge_answer(model: &str, messages: &[(&str, String)]) -> Option<String> 
         let lang = prompt.split("code `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("??");
         let text = prompt.rsplit("\n\n").next().unwrap_or("");
         Some(format!("[{lang}] {text}"))
+    } else if model.starts_with(ATTACKER_MODEL) {
+        use sha2::Digest;
+        let prompt = last("user");
+        let goal = prompt.split("<goal>").nth(1).and_then(|r| r.split("</goal>").next()).unwrap_or("?");
+        let tag = hex::encode(&sha2::Sha256::digest(prompt.as_bytes())[..4]);
+        Some(
+            serde_json::json!({"improvement": "planted rewrite", "prompt": format!("[attack {tag}] {goal}")})
+                .to_string(),
+        )
     } else if model.starts_with(GARBAGE_JUDGE_MODEL) {
         Some("I would rather not grade this.".into())
     } else {

@@ -15,6 +15,12 @@
 //! * A hang waits `hang_ms` and then answers normally; truncated and garbage answers are 200s whose body
 //!   does not parse as JSON.
 //!
+//! * Tools: a compliant answer to a request with `tools` is a call of the first tool, until the
+//!   conversation holds [`TOOL_RESULTS_BEFORE_REPORT`] tool results (then it answers in text, as an
+//!   agent reporting back). A `tool` message must answer an earlier call by its id, or the request is
+//!   a 400, as the real API does.
+//! * Judge, translator and attacker models answer in their formats (see [`judge`](mod@judge)).
+//!
 //! Routes: `POST /v1/chat/completions`, `GET /v1/models`, `GET /stats` ([`Stats`] as JSON),
 //! `POST /stats/reset`. See [`http`](mod@http) for logprobs and streaming.
 //!
@@ -46,8 +52,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use http::{comply_margin, content_text, DEFAULT_MODEL, GARBAGE_BODY, SYSTEM_FINGERPRINT};
-pub use judge::{judge_answer, GARBAGE_JUDGE_MODEL, GUARD_MODEL, RUBRIC_MODEL, TRANSLATOR_MODEL};
+pub use http::{
+    comply_margin, content_text, DEFAULT_MODEL, GARBAGE_BODY, SYSTEM_FINGERPRINT, TOOL_RESULTS_BEFORE_REPORT,
+};
+pub use judge::{judge_answer, ATTACKER_MODEL, GARBAGE_JUDGE_MODEL, GUARD_MODEL, RUBRIC_MODEL, TRANSLATOR_MODEL};
 pub use plan::{
     compliant_text, key_hash, plan, refusal_text, Config, FaultRates, KeyHash, Plan, PlannedFault, BENIGN_TAG,
     MARKED_REFUSALS, QUIET_REFUSALS, REFUSAL_MARKERS,
