@@ -293,20 +293,51 @@ pub fn simd_available() -> bool {
     }
 }
 
-/// The AVX2 kernel for `t`, if this CPU has AVX2+FMA and the format has one.
-pub fn dot_simd(t: GgmlType) -> Option<DotFn> {
+/// Whether the AVX-512 kernels can run here (AVX-512 F, BW, VL and VNNI, checked at run time;
+/// `EVALGAP_NO_AVX512=1` falls back to the AVX2 ones).
+pub fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        simd::avx512_available()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The three entry points of one format's SIMD kernels (one row, up to 4 activation rows, a
+/// range of weight rows).
+#[derive(Clone, Copy)]
+struct SimdKernels {
+    dot: DotFn,
+    rows: RowsFn,
+    many: ManyFn,
+}
+
+macro_rules! simd_kernels {
+    ($m:ident, avx2) => {
+        SimdKernels { dot: $m::vec_dot_avx2, rows: $m::vec_dot_rows_avx2, many: $m::vec_dot_many_avx2 }
+    };
+    ($m:ident, avx512) => {
+        SimdKernels { dot: $m::vec_dot_avx512, rows: $m::vec_dot_rows_avx512, many: $m::vec_dot_many_avx512 }
+    };
+}
+
+/// The AVX2 kernels for `t`, if this CPU has AVX2+FMA+F16C and the format has them.
+fn kernels_avx2(t: GgmlType) -> Option<SimdKernels> {
     #[cfg(target_arch = "x86_64")]
     {
         if !simd_available() {
             return None;
         }
         Some(match t {
-            GgmlType::Q4_0 => q4_0::vec_dot_avx2,
-            GgmlType::Q4_1 => q4_1::vec_dot_avx2,
-            GgmlType::Q5_0 => q5_0::vec_dot_avx2,
-            GgmlType::Q8_0 => q8_0::vec_dot_avx2,
-            GgmlType::Q4_K => q4_k::vec_dot_avx2,
-            GgmlType::Q6_K => q6_k::vec_dot_avx2,
+            GgmlType::Q4_0 => simd_kernels!(q4_0, avx2),
+            GgmlType::Q4_1 => simd_kernels!(q4_1, avx2),
+            GgmlType::Q5_0 => simd_kernels!(q5_0, avx2),
+            GgmlType::Q8_0 => simd_kernels!(q8_0, avx2),
+            GgmlType::Q4_K => simd_kernels!(q4_k, avx2),
+            GgmlType::Q6_K => simd_kernels!(q6_k, avx2),
             _ => return None,
         })
     }
@@ -317,23 +348,21 @@ pub fn dot_simd(t: GgmlType) -> Option<DotFn> {
     }
 }
 
-/// A kernel that dots one weight row with up to 4 activation rows at once.
-pub type RowsFn = fn(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]);
-
-/// The AVX2 multi-row kernel for `t`, if any.
-pub fn dot_rows_simd(t: GgmlType) -> Option<RowsFn> {
+/// The AVX-512 kernels for `t`, if this CPU has AVX-512 VNNI and the format has them. The
+/// K-quant ones take Q8_K activations ([`quantize_q8_k`]), as [`matmul`] gives them.
+fn kernels_avx512(t: GgmlType) -> Option<SimdKernels> {
     #[cfg(target_arch = "x86_64")]
     {
-        if !simd_available() {
+        if !avx512_available() {
             return None;
         }
         Some(match t {
-            GgmlType::Q4_0 => q4_0::vec_dot_rows_avx2,
-            GgmlType::Q4_1 => q4_1::vec_dot_rows_avx2,
-            GgmlType::Q5_0 => q5_0::vec_dot_rows_avx2,
-            GgmlType::Q8_0 => q8_0::vec_dot_rows_avx2,
-            GgmlType::Q4_K => q4_k::vec_dot_rows_avx2,
-            GgmlType::Q6_K => q6_k::vec_dot_rows_avx2,
+            GgmlType::Q4_0 => simd_kernels!(q4_0, avx512),
+            GgmlType::Q4_1 => simd_kernels!(q4_1, avx512),
+            GgmlType::Q5_0 => simd_kernels!(q5_0, avx512),
+            GgmlType::Q8_0 => simd_kernels!(q8_0, avx512),
+            GgmlType::Q4_K => simd_kernels!(q4_k, avx512),
+            GgmlType::Q6_K => simd_kernels!(q6_k, avx512),
             _ => return None,
         })
     }
@@ -342,34 +371,45 @@ pub fn dot_rows_simd(t: GgmlType) -> Option<RowsFn> {
         let _ = t;
         None
     }
+}
+
+fn kernels_best(t: GgmlType) -> Option<SimdKernels> {
+    // Q4_1's AVX-512 kernel is slower than its AVX2 one (two f16 pairs and the `m * s` terms
+    // per block pair cost more than the wider products save).
+    let wide = if t == GgmlType::Q4_1 { None } else { kernels_avx512(t) };
+    wide.or_else(|| kernels_avx2(t))
+}
+
+/// The fastest SIMD kernel for `t` here (AVX-512 VNNI, else AVX2), if the format has one.
+pub fn dot_simd(t: GgmlType) -> Option<DotFn> {
+    kernels_best(t).map(|k| k.dot)
+}
+
+/// The AVX2 kernel for `t`, if this CPU has AVX2+FMA and the format has one.
+pub fn dot_avx2(t: GgmlType) -> Option<DotFn> {
+    kernels_avx2(t).map(|k| k.dot)
+}
+
+/// The AVX-512 kernel for `t`, if this CPU has AVX-512 VNNI and the format has one.
+pub fn dot_avx512(t: GgmlType) -> Option<DotFn> {
+    kernels_avx512(t).map(|k| k.dot)
+}
+
+/// A kernel that dots one weight row with up to 4 activation rows at once.
+pub type RowsFn = fn(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]);
+
+/// The fastest multi-row SIMD kernel for `t`, if any.
+pub fn dot_rows_simd(t: GgmlType) -> Option<RowsFn> {
+    kernels_best(t).map(|k| k.rows)
 }
 
 /// A kernel over a range of weight rows: `(w, row_bytes, nrows, xs, out, stride)` writes
 /// `out[i * stride + r] = dot(weight row i, xs[r])` for up to 4 activation rows.
 pub type ManyFn = fn(&[u8], usize, usize, &[&[BlockQ8]], &mut [f32], usize);
 
-/// The AVX2 range kernel for `t`, if any.
+/// The fastest SIMD range kernel for `t`, if any.
 pub fn dot_many_simd(t: GgmlType) -> Option<ManyFn> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if !simd_available() {
-            return None;
-        }
-        Some(match t {
-            GgmlType::Q4_0 => q4_0::vec_dot_many_avx2,
-            GgmlType::Q4_1 => q4_1::vec_dot_many_avx2,
-            GgmlType::Q5_0 => q5_0::vec_dot_many_avx2,
-            GgmlType::Q8_0 => q8_0::vec_dot_many_avx2,
-            GgmlType::Q4_K => q4_k::vec_dot_many_avx2,
-            GgmlType::Q6_K => q6_k::vec_dot_many_avx2,
-            _ => return None,
-        })
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = t;
-        None
-    }
+    kernels_best(t).map(|k| k.many)
 }
 
 /// The fastest kernel for `t` on this machine.
@@ -456,58 +496,109 @@ mod tests {
         }
     }
 
+    /// Activations quantized as [`matmul`] pairs them with weights of type `t`.
+    fn activations_for(t: GgmlType, x: &[f32]) -> Vec<BlockQ8> {
+        let mut q = Vec::new();
+        if uses_q8_k(t) {
+            quantize_q8_k(x, &mut q);
+        } else {
+            quantize_q8(x, &mut q);
+        }
+        q
+    }
+
+    /// Every SIMD family this machine can run: (name, kernels).
+    type Family = (&'static str, fn(GgmlType) -> Option<SimdKernels>);
+
+    fn families() -> Vec<Family> {
+        let mut f: Vec<Family> = Vec::new();
+        if simd_available() {
+            f.push(("avx2", kernels_avx2));
+        } else {
+            eprintln!("no AVX2 here: SIMD kernels not tested");
+        }
+        if avx512_available() {
+            f.push(("avx512", kernels_avx512));
+        } else {
+            eprintln!("no AVX-512 VNNI here: AVX-512 kernels not tested");
+        }
+        f
+    }
+
     #[test]
     fn simd_kernels_match_scalar() {
-        if !simd_available() {
-            eprintln!("no AVX2 here: SIMD kernels not tested");
-            return;
-        }
-        for seed in 0..5 {
-            let n = 256 * 3;
-            let w = sample(n, 10 + seed);
-            let x = sample(n, 20 + seed);
-            let mut xq = Vec::new();
-            quantize_q8(&x, &mut xq);
-            for t in ALL {
-                let (Some(s), Some(v)) = (dot_scalar(t), dot_simd(t)) else {
-                    continue;
-                };
-                let q = quantize(t, &w);
-                let a = s(&q, &xq);
-                let b = v(&q, &xq);
-                assert!((a - b).abs() <= 1e-4 * (1.0 + a.abs()), "{t:?}: scalar {a} simd {b}");
+        for (name, family) in families() {
+            for seed in 0..5 {
+                // 24 blocks of 32, and 7 (an odd count, for the kernels that take two at a time).
+                for n in [256 * 3, 32 * 7] {
+                    let w = sample(n, 10 + seed);
+                    let x = sample(n, 20 + seed);
+                    for t in ALL {
+                        let (Some(s), Some(k)) = (dot_scalar(t), family(t)) else {
+                            continue;
+                        };
+                        if !n.is_multiple_of(t.block_size()) {
+                            continue;
+                        }
+                        let xq = activations_for(t, &x);
+                        let q = quantize(t, &w);
+                        let a = s(&q, &xq);
+                        let b = (k.dot)(&q, &xq);
+                        assert!((a - b).abs() <= 1e-4 * (1.0 + a.abs()), "{name} {t:?} n {n}: scalar {a} simd {b}");
+                    }
+                }
             }
         }
     }
 
     #[test]
     fn simd_multi_row_kernels_match_single_row() {
-        if !simd_available() {
-            return;
-        }
         let n = 512;
         let w = sample(n, 40);
-        let xs: Vec<Vec<BlockQ8>> = (0..4)
-            .map(|k| {
-                let mut q = Vec::new();
-                quantize_q8(&sample(n, 50 + k), &mut q);
-                q
-            })
-            .collect();
-        for t in ALL {
-            let (Some(single), Some(rows)) = (dot_simd(t), dot_rows_simd(t)) else {
-                continue;
-            };
-            let q = quantize(t, &w);
-            for nr in 1..=4 {
-                let refs: Vec<&[BlockQ8]> = xs[..nr].iter().map(|v| v.as_slice()).collect();
-                let mut out = [0f32; 4];
-                rows(&q, &refs, &mut out);
-                for r in 0..nr {
-                    let want = single(&q, &xs[r]);
-                    assert!((out[r] - want).abs() <= 1e-4 * (1.0 + want.abs()), "{t:?} rows {nr} r {r}");
+        for (name, family) in families() {
+            for t in ALL {
+                let Some(k) = family(t) else {
+                    continue;
+                };
+                let xs: Vec<Vec<BlockQ8>> = (0..4).map(|i| activations_for(t, &sample(n, 50 + i))).collect();
+                let q = quantize(t, &w);
+                for nr in 1..=4 {
+                    let refs: Vec<&[BlockQ8]> = xs[..nr].iter().map(|v| v.as_slice()).collect();
+                    let mut out = [0f32; 4];
+                    (k.rows)(&q, &refs, &mut out);
+                    for r in 0..nr {
+                        let want = (k.dot)(&q, &xs[r]);
+                        assert!((out[r] - want).abs() <= 1e-4 * (1.0 + want.abs()), "{name} {t:?} rows {nr} r {r}");
+                    }
+                }
+                // The range kernel over 3 weight rows, as `matmul` calls it.
+                let w3: Vec<u8> = (0..3).flat_map(|i| quantize(t, &sample(n, 60 + i))).collect();
+                let rb = t.row_bytes(n);
+                for nr in 1..=4 {
+                    let refs: Vec<&[BlockQ8]> = xs[..nr].iter().map(|v| v.as_slice()).collect();
+                    let mut out = vec![0f32; 3 * 4];
+                    (k.many)(&w3, rb, 3, &refs, &mut out, 4);
+                    for i in 0..3 {
+                        for r in 0..nr {
+                            let want = dot_scalar(t).unwrap()(&w3[i * rb..(i + 1) * rb], &xs[r]);
+                            let got = out[i * 4 + r];
+                            assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{name} {t:?} many {nr} row {i}");
+                        }
+                    }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn packed_k_scales_match() {
+        for seed in 0..50u32 {
+            let q: Vec<u8> = (0..12).map(|i| (seed.wrapping_mul(2654435761).rotate_left(i * 3) >> 5) as u8).collect();
+            let (sc, m) = q4_k::scales_mins(&q);
+            let p = q4_k::scales_mins_packed(&q);
+            let bytes: Vec<u8> = p.iter().flat_map(|v| v.to_le_bytes()).collect();
+            assert_eq!(&bytes[..8], &sc[..]);
+            assert_eq!(&bytes[8..], &m[..]);
         }
     }
 

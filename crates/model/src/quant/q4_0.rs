@@ -83,3 +83,43 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r]));
     }
 }
+
+super::simd::avx512_row_drivers!(|nb| bytes: nb * BLOCK_BYTES, ok: true);
+
+/// Two blocks per 512-bit register; the sign of the weights moves onto the activations.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); N];
+    let p = w.as_ptr();
+    let nb = xs[0].len();
+    let eight = _mm512_set1_epi8(8);
+    let mut i = 0;
+    while i < nb {
+        let b0 = p.add(i * BLOCK_BYTES);
+        let pair = i + 1 < nb;
+        // A lone last block reads its own bytes twice; the activations of the copy are zero.
+        let b1 = if pair { b0.add(BLOCK_BYTES) } else { b0 };
+        let q = _mm512_sub_epi8(unpack_nibbles_pair(b0.add(2), b1.add(2)), eight);
+        let aq = _mm512_abs_epi8(q);
+        let neg = _mm512_movepi8_mask(q);
+        let dw = pair_ps(f16_at(b0, 0), f16_at(b1, 0));
+        for r in 0..N {
+            let a = xs.get_unchecked(r).as_ptr().add(i);
+            let (x, dx) = if pair {
+                (load_q8_pair(a), pair_ps((*a).d, (*a.add(1)).d))
+            } else {
+                (load_q8_one(a), pair_ps((*a).d, 0.0))
+            };
+            let dot = dpbusd(aq, negate_where(x, neg));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, dx), acc[r]);
+        }
+        i += 2;
+    }
+    for r in 0..N {
+        out[r] = _mm512_reduce_add_ps(acc[r]);
+    }
+}

@@ -90,3 +90,45 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) + _mm_cvtss_f32(_mm_shuffle_ps(m, m, 1));
     }
 }
+
+super::simd::avx512_row_drivers!(|nb| bytes: nb * BLOCK_BYTES, ok: true);
+
+/// Two blocks per 512-bit register (nibbles are unsigned: no sign trick); the `m * s` terms are
+/// summed apart.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); N];
+    let mut mins = [0f32; N];
+    let p = w.as_ptr();
+    let nb = xs[0].len();
+    let mut i = 0;
+    while i < nb {
+        let b0 = p.add(i * BLOCK_BYTES);
+        let pair = i + 1 < nb;
+        let b1 = if pair { b0.add(BLOCK_BYTES) } else { b0 };
+        let q = unpack_nibbles_pair(b0.add(4), b1.add(4));
+        let (d0, m0) = (f16_at(b0, 0), f16_at(b0, 2));
+        let (d1, m1) = if pair { (f16_at(b1, 0), f16_at(b1, 2)) } else { (0.0, 0.0) };
+        let dw = pair_ps(d0, d1);
+        for r in 0..N {
+            let a = xs.get_unchecked(r).as_ptr().add(i);
+            let (x, dx) = if pair {
+                mins[r] += m0 * (*a).s + m1 * (*a.add(1)).s;
+                (load_q8_pair(a), pair_ps((*a).d, (*a.add(1)).d))
+            } else {
+                mins[r] += m0 * (*a).s;
+                (load_q8_one(a), pair_ps((*a).d, 0.0))
+            };
+            let dot = dpbusd(q, x);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, dx), acc[r]);
+        }
+        i += 2;
+    }
+    for r in 0..N {
+        out[r] = _mm512_reduce_add_ps(acc[r]) + mins[r];
+    }
+}

@@ -158,3 +158,74 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         out[r] = hsum(_mm256_add_ps(acc[r], acc1[r])) - mins[r];
     }
 }
+
+/// [`scales_mins`] with 32-bit operations: bytes 0..8 of the result are the scales, 8..16 the mins.
+#[inline(always)]
+pub fn scales_mins_packed(q: &[u8]) -> [u32; 4] {
+    const K1: u32 = 0x3f3f_3f3f;
+    const K2: u32 = 0x0f0f_0f0f;
+    const K3: u32 = 0x0303_0303;
+    let u = |i: usize| u32::from_le_bytes([q[i], q[i + 1], q[i + 2], q[i + 3]]);
+    let (u0, u1, u2) = (u(0), u(4), u(8));
+    [u0 & K1, (u2 & K2) | (((u0 >> 6) & K3) << 4), u1 & K1, ((u2 >> 4) & K2) | (((u1 >> 6) & K3) << 4)]
+}
+
+// The AVX-512 kernels take Q8_K activations (see `quantize_q8_k`): the 8 blocks of 32 that face
+// one super-block share one scale, so the products add up as integers per super-block.
+super::simd::avx512_row_drivers!(|nb| bytes: nb * BLOCK_BYTES / 8, ok: nb.is_multiple_of(8));
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); N];
+    let mut mins = [0f32; N];
+    let mask = _mm512_set1_epi8(0x0f);
+    // 64 bytes of nibbles hold sub-blocks (4k, 4k + 2) in their low nibbles and (4k + 1, 4k + 3)
+    // in their high ones; these pick the matching scales for the 16-bit products.
+    let idx = [halves_epi16(0, 2), halves_epi16(1, 3), halves_epi16(4, 6), halves_epi16(5, 7)];
+    let p = w.as_ptr();
+    for bi in 0..xs[0].len() / 8 {
+        let b = p.add(bi * BLOCK_BYTES);
+        let d = f16_at(b, 0);
+        let dmin = f16_at(b, 2);
+        let sm = scales_mins_packed(std::slice::from_raw_parts(b.add(4), 12));
+        let sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, sm[1] as i32, sm[0] as i32)));
+        let scales = [
+            _mm512_permutexvar_epi16(idx[0], sc16),
+            _mm512_permutexvar_epi16(idx[1], sc16),
+            _mm512_permutexvar_epi16(idx[2], sc16),
+            _mm512_permutexvar_epi16(idx[3], sc16),
+        ];
+        let m: [u8; 8] = std::mem::transmute([sm[2], sm[3]]);
+        let mut ilo = [_mm512_setzero_si512(); N];
+        let mut ihi = [_mm512_setzero_si512(); N];
+        for k in 0..2 {
+            let raw = _mm512_loadu_si512(b.add(16 + 64 * k) as *const __m512i);
+            let lo = _mm512_and_si512(raw, mask);
+            let hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), mask);
+            for r in 0..N {
+                let a = xs.get_unchecked(r).as_ptr().add(8 * bi + 4 * k);
+                let x_lo = load_q8_two(a, a.add(2));
+                let x_hi = load_q8_two(a.add(1), a.add(3));
+                ilo[r] = _mm512_dpwssd_epi32(ilo[r], _mm512_maddubs_epi16(lo, x_lo), scales[2 * k]);
+                ihi[r] = _mm512_dpwssd_epi32(ihi[r], _mm512_maddubs_epi16(hi, x_hi), scales[2 * k + 1]);
+            }
+        }
+        for r in 0..N {
+            let a = xs.get_unchecked(r).as_ptr().add(8 * bi);
+            let isum = _mm512_add_epi32(ilo[r], ihi[r]);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * (*a).d), acc[r]);
+            let mut ms = 0f32;
+            for j in 0..8 {
+                ms += m[j] as f32 * (*a.add(j)).s;
+            }
+            mins[r] += dmin * ms;
+        }
+    }
+    for r in 0..N {
+        out[r] = _mm512_reduce_add_ps(acc[r]) - mins[r];
+    }
+}

@@ -149,3 +149,98 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r]));
     }
 }
+
+// The AVX-512 kernels take Q8_K activations (see `quantize_q8_k`): the 8 blocks of 32 that face
+// one super-block share one scale, so the products add up as integers per super-block.
+super::simd::avx512_row_drivers!(|nb| bytes: nb * BLOCK_BYTES / 8, ok: nb.is_multiple_of(8));
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); N];
+    let m4 = _mm512_set1_epi8(0x0f);
+    let m30 = _mm512_set1_epi8(0x30);
+    let m32 = _mm512_set1_epi8(32);
+    // Per half h, groups (t0, t1) and (t2, t3) of 32 values share a register; their 16-bit
+    // products use scales 8h + 0..4 and 8h + 4..8, eight lanes each.
+    let lanes = |base: i16| {
+        _mm512_set_epi16(
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base,
+            base,
+            base,
+            base,
+            base,
+            base,
+            base,
+            base,
+        )
+    };
+    let idx = [lanes(0), lanes(4), lanes(8), lanes(12)];
+    let p = w.as_ptr();
+    for bi in 0..xs[0].len() / 8 {
+        let b = p.add(bi * BLOCK_BYTES);
+        let d = f16_at(b, 208);
+        let sc16 = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128(b.add(192) as *const __m128i)));
+        let mut iacc = [[_mm512_setzero_si512(); 2]; N];
+        for h in 0..2 {
+            let ql = _mm512_loadu_si512(b.add(64 * h) as *const __m512i);
+            let qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(128 + 32 * h) as *const __m256i));
+            // High bits of (t0, t1): qh >> 0 and qh >> 2; of (t2, t3): qh >> 4 and qh >> 6.
+            let ha = _mm512_mask_srli_epi16(qh, 0xffff_0000, qh, 2);
+            let qh4 = _mm512_srli_epi16(qh, 4);
+            let hb = _mm512_mask_srli_epi16(qh4, 0xffff_0000, qh4, 2);
+            let qa = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_and_si512(_mm512_slli_epi16(ha, 4), m30));
+            let qb = _mm512_or_si512(
+                _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                _mm512_and_si512(_mm512_slli_epi16(hb, 4), m30),
+            );
+            let (qa, qb) = (_mm512_sub_epi8(qa, m32), _mm512_sub_epi8(qb, m32));
+            let (aa, ab) = (_mm512_abs_epi8(qa), _mm512_abs_epi8(qb));
+            let (na, nb) = (_mm512_movepi8_mask(qa), _mm512_movepi8_mask(qb));
+            let sa = _mm512_permutexvar_epi16(idx[2 * h], sc16);
+            let sb = _mm512_permutexvar_epi16(idx[2 * h + 1], sc16);
+            for r in 0..N {
+                let a = xs.get_unchecked(r).as_ptr().add(8 * bi + 4 * h);
+                let xa = negate_where(load_q8_pair(a), na);
+                let xb = negate_where(load_q8_pair(a.add(2)), nb);
+                iacc[r][0] = _mm512_dpwssd_epi32(iacc[r][0], _mm512_maddubs_epi16(aa, xa), sa);
+                iacc[r][1] = _mm512_dpwssd_epi32(iacc[r][1], _mm512_maddubs_epi16(ab, xb), sb);
+            }
+        }
+        for r in 0..N {
+            let a = xs.get_unchecked(r).as_ptr().add(8 * bi);
+            let isum = _mm512_add_epi32(iacc[r][0], iacc[r][1]);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * (*a).d), acc[r]);
+        }
+    }
+    for r in 0..N {
+        out[r] = _mm512_reduce_add_ps(acc[r]);
+    }
+}

@@ -259,3 +259,173 @@ macro_rules! avx2_row_drivers {
     };
 }
 pub(crate) use avx2_row_drivers;
+
+// ---------------------------------------------------------------------------------------------
+// AVX-512 (F, BW, VL and VNNI) helpers. Two 32-value blocks fill one 512-bit register; the
+// integer products use `vpdpbusd` (unsigned bytes times signed bytes, summed by four into i32).
+
+/// Unsigned bytes `a` times signed bytes `b`, summed by four: 16 i32 lanes.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn dpbusd(a: __m512i, b: __m512i) -> __m512i {
+    _mm512_dpbusd_epi32(_mm512_setzero_si512(), a, b)
+}
+
+/// The 32 activation bytes of blocks `a[0]` (low half) and `a[1]` (high half).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn load_q8_pair(a: *const super::BlockQ8) -> __m512i {
+    let lo = _mm256_loadu_si256((*a).qs.as_ptr() as *const __m256i);
+    let hi = _mm256_loadu_si256((*a.add(1)).qs.as_ptr() as *const __m256i);
+    _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1)
+}
+
+/// The 32 activation bytes of blocks `*a0` (low half) and `*a1` (high half).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn load_q8_two(a0: *const super::BlockQ8, a1: *const super::BlockQ8) -> __m512i {
+    let lo = _mm256_loadu_si256((*a0).qs.as_ptr() as *const __m256i);
+    let hi = _mm256_loadu_si256((*a1).qs.as_ptr() as *const __m256i);
+    _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1)
+}
+
+/// A 512-bit vector of 16-bit lanes: lanes 0..16 = `a`, 16..32 = `b` (compile-time indices).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn halves_epi16(a: i16, b: i16) -> __m512i {
+    _mm512_mask_blend_epi16(0xffff_0000, _mm512_set1_epi16(a), _mm512_set1_epi16(b))
+}
+
+/// The 32 activation bytes of block `a[0]` in the low half, zeros in the high half.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn load_q8_one(a: *const super::BlockQ8) -> __m512i {
+    _mm512_zextsi256_si512(_mm256_loadu_si256((*a).qs.as_ptr() as *const __m256i))
+}
+
+/// Lanes 0..8 = `a`, lanes 8..16 = `b`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn pair_ps(a: f32, b: f32) -> __m512 {
+    // (`insertf64x4` on the bits: `insertf32x8` would need AVX-512 DQ.)
+    _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(a)), _mm256_castps_pd(_mm256_set1_ps(b)), 1))
+}
+
+/// Two blocks of 16 packed-nibble bytes (at `p0` and `p1`) to 64 bytes: the low nibbles of
+/// `p0`, its high nibbles, then the same for `p1` (the element order of the 32-value formats).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn unpack_nibbles_pair(p0: *const u8, p1: *const u8) -> __m512i {
+    let a = _mm_loadu_si128(p0 as *const __m128i);
+    let b = _mm_loadu_si128(p1 as *const __m128i);
+    let ab = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+    // [a, a, b, b]
+    let v = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(ab));
+    // Shift the second copy of each right by 4 (16-bit lanes 8..16 and 24..32).
+    let v = _mm512_mask_srli_epi16(v, 0xff00_ff00, v, 4);
+    _mm512_and_si512(v, _mm512_set1_epi8(0x0f))
+}
+
+/// `x` with the sign of the bytes where `neg` is set flipped (the sign trick: |w| times
+/// sign-moved activations, since `vpdpbusd` wants its first operand unsigned).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn negate_where(x: __m512i, neg: __mmask64) -> __m512i {
+    _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x)
+}
+
+/// Whether the AVX-512 kernels can run here (AVX-512 F, BW, VL and VNNI besides AVX2, FMA and
+/// F16C; `EVALGAP_NO_AVX512=1` or `EVALGAP_NO_SIMD=1` disables them).
+pub fn avx512_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        super::simd_available()
+            && std::env::var_os("EVALGAP_NO_AVX512").is_none()
+            && is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx512vnni")
+    })
+}
+
+/// The row drivers of the AVX-512 kernels, as [`avx2_row_drivers`] for the AVX2 ones:
+/// `vec_dot_avx512`, `vec_dot_rows_avx512` and `vec_dot_many_avx512` around the format's
+/// `avx512::<N>` block kernel.
+macro_rules! avx512_row_drivers {
+    (|$nb:ident| bytes: $bytes:expr, ok: $ok:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        pub fn vec_dot_avx512(w: &[u8], x: &[BlockQ8]) -> f32 {
+            let mut out = [0f32];
+            vec_dot_rows_avx512(w, &[x], &mut out);
+            out[0]
+        }
+
+        /// Dots one weight row with up to 4 activation rows (the weight blocks are decoded once).
+        #[cfg(target_arch = "x86_64")]
+        pub fn vec_dot_rows_avx512(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+            let $nb = xs[0].len();
+            assert!(xs.len() <= 4 && out.len() >= xs.len() && xs.iter().all(|x| x.len() == $nb));
+            assert!($ok && w.len() >= $bytes);
+            assert!($crate::quant::simd::avx512_available());
+            // SAFETY: AVX-512 checked above; bounds checked above.
+            unsafe {
+                match xs.len() {
+                    1 => avx512::<1>(w, xs, out),
+                    2 => avx512::<2>(w, xs, out),
+                    3 => avx512::<3>(w, xs, out),
+                    4 => avx512::<4>(w, xs, out),
+                    _ => {}
+                }
+            }
+        }
+
+        /// Dots `nrows` consecutive weight rows (`row_bytes` each) with up to 4 activation rows,
+        /// writing `out[i * stride + r]`.
+        #[cfg(target_arch = "x86_64")]
+        pub fn vec_dot_many_avx512(
+            w: &[u8],
+            row_bytes: usize,
+            nrows: usize,
+            xs: &[&[BlockQ8]],
+            out: &mut [f32],
+            stride: usize,
+        ) {
+            let $nb = xs[0].len();
+            assert!(xs.len() <= 4 && xs.iter().all(|x| x.len() == $nb));
+            assert!($ok && row_bytes >= $bytes && w.len() >= nrows * row_bytes);
+            assert!(nrows == 0 || out.len() >= (nrows - 1) * stride + xs.len());
+            assert!($crate::quant::simd::avx512_available());
+            // SAFETY: AVX-512 checked above; bounds checked above.
+            unsafe {
+                match xs.len() {
+                    1 => many_avx512::<1>(w, row_bytes, nrows, xs, out, stride),
+                    2 => many_avx512::<2>(w, row_bytes, nrows, xs, out, stride),
+                    3 => many_avx512::<3>(w, row_bytes, nrows, xs, out, stride),
+                    4 => many_avx512::<4>(w, row_bytes, nrows, xs, out, stride),
+                    _ => {}
+                }
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+        unsafe fn many_avx512<const N: usize>(
+            w: &[u8],
+            row_bytes: usize,
+            nrows: usize,
+            xs: &[&[BlockQ8]],
+            out: &mut [f32],
+            stride: usize,
+        ) {
+            let mut tmp = [0f32; 4];
+            for i in 0..nrows {
+                $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
+                avx512::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
+                for r in 0..N {
+                    *out.get_unchecked_mut(i * stride + r) = tmp[r];
+                }
+            }
+        }
+    };
+}
+pub(crate) use avx512_row_drivers;
