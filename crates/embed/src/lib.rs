@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use std::path::Path;
 
 pub use fetch::{cache_dir, PACKAGE, PACKAGE_VERSION, WEIGHTS_SHA256};
+pub use gemm::{precision, Precision};
 pub use tokenizer::Tokenizer;
 
 /// Longest input, in tokens with [CLS] and [SEP] (sentence-transformers' `max_seq_length` for this model).
@@ -117,6 +118,15 @@ impl Embedder {
             out[i] = v;
         }
         out
+    }
+}
+
+/// What the linear layers compute in, for logs and benchmarks: `bf16 (AMX)`, or `f32` and the
+/// kernel (`avx512`, `avx2`, `generic`).
+pub fn precision_name() -> String {
+    match precision() {
+        Precision::Bf16Amx => "bf16 (AMX)".into(),
+        Precision::F32 => format!("f32 ({})", format!("{:?}", math::isa()).to_lowercase()),
     }
 }
 

@@ -45,6 +45,13 @@ fn real_weights_embeddings_match_sentence_transformers() {
     assert_eq!(e.model_sha256(), evalgap_embed::WEIGHTS_SHA256);
     let texts: Vec<&str> = f.items.iter().map(|i| i.text.as_str()).collect();
     let got = e.embed(&texts);
+    // f32 kernels: every cosine 1.0000000 measured; bf16 on AMX (inputs of the linear layers
+    // rounded to 8 significant bits): worst 0.99997 measured, asked to stay above 0.9999.
+    let (min_cos, what) = match evalgap_embed::precision() {
+        evalgap_embed::Precision::F32 => (0.99999, "f32"),
+        evalgap_embed::Precision::Bf16Amx => (0.9999, "bf16"),
+    };
+    println!("linear layers in {}, cosine asked > {min_cos}", evalgap_embed::precision_name());
     let mut worst = 1f32;
     for (it, v) in f.items.iter().zip(&got) {
         let c = cosine(v, &it.embedding);
@@ -54,7 +61,7 @@ fn real_weights_embeddings_match_sentence_transformers() {
             "cos {c:.7}  max|diff| {max_diff:.2e}  norm {norm:.6}  {:?}",
             it.text.chars().take(40).collect::<String>()
         );
-        assert!(c > 0.999, "cosine {c} for {:?}", it.text);
+        assert!(c > min_cos, "cosine {c} ({what}) for {:?}", it.text);
         assert!((norm - 1.0).abs() < 1e-4);
         worst = worst.min(c);
     }

@@ -8,6 +8,12 @@
 //! Options: `--styles PATH` (default `crates/embed/data/styles.jsonl`), `--card PATH` (default
 //! `CLASSIFIER.md` beside `--out`), `--seed N`, `--l2 X`, `--iterations N`.
 //!
+//! `--evaluate HEAD` (in place of `--out`) trains nothing and writes nothing: it embeds the same
+//! examples with the embedder as it runs now (bf16 on AMX or f32, see `EVALGAP_EMBED_PRECISION`),
+//! applies the heads of the file HEAD and prints their metrics on the same split beside the
+//! metrics stored in the file. `--probs PATH` also writes every example's probabilities (JSON),
+//! to compare two runs.
+//!
 //! Data: (a) JailbreakBench attack artifacts: real jailbreak responses with JBB's machine labels
 //! (`jailbroken` from its Llama-3-70B judge): harmful = jailbroken; refused = not jailbroken and a
 //! refusal phrase opens the response (see [`REFUSAL_OPENINGS`]), not refused = jailbroken, else
@@ -245,6 +251,68 @@ fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
+/// Metrics of `pred` against `truth` over all the examples `idx`, those from JBB and those from styles.
+fn metrics_by_source(ex: &[Example], idx: &[usize], pred: &[bool], truth: &[bool]) -> [Metrics; 3] {
+    let by = |prefix: &str| {
+        let (p, t): (Vec<bool>, Vec<bool>) = idx
+            .iter()
+            .zip(pred.iter().zip(truth))
+            .filter(|(i, _)| ex[**i].source.starts_with(prefix))
+            .map(|(_, (p, t))| (*p, *t))
+            .unzip();
+        Metrics::compute(&p, &t)
+    };
+    [Metrics::compute(pred, truth), by("jbb:"), by("styles:")]
+}
+
+/// `--evaluate`: the heads of `path` on the current embeddings, beside the metrics stored with them.
+fn evaluate_heads(path: &Path, ex: &[Example], feats: &[Vec<f32>], probs_out: Option<PathBuf>) -> Result<(), String> {
+    let (file, sha) = read_json(path)?;
+    println!("heads {} (sha256 {sha}), embeddings in {}", path.display(), evalgap_embed::precision_name());
+    println!("| head | set | n | accuracy | precision | recall | F1 | stored accuracy / F1 |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut probs = serde_json::Map::new();
+    for (name, label) in
+        [("refused", (|e: &Example| e.refused) as fn(&Example) -> Option<bool>), ("harmful", |e: &Example| e.harmful)]
+    {
+        let h = &file["heads"][name];
+        let head: LogisticHead = serde_json::from_value(h.clone()).map_err(|e| format!("head {name}: {e}"))?;
+        let idx: Vec<usize> = (0..ex.len()).filter(|&i| label(&ex[i]).is_some()).collect();
+        let p: Vec<f32> = idx.iter().map(|&i| head.prob(&feats[i])).collect();
+        probs.insert(name.into(), json!(p));
+        for (held, sets) in
+            [(true, ["held-out, all", "held-out, JBB", "held-out, styles"]), (false, ["training split", "", ""])]
+        {
+            let sel: Vec<usize> = (0..idx.len()).filter(|&j| ex[idx[j]].held_out == held).collect();
+            let ids: Vec<usize> = sel.iter().map(|&j| idx[j]).collect();
+            let pred: Vec<bool> = sel.iter().map(|&j| p[j] >= head.threshold).collect();
+            let truth: Vec<bool> = ids.iter().map(|&i| label(&ex[i]).expect("labelled")).collect();
+            let ms = metrics_by_source(ex, &ids, &pred, &truth);
+            let stored = [&h["heldout_metrics"]["all"], &h["heldout_metrics"]["jbb"], &h["heldout_metrics"]["styles"]];
+            for (k, (set, m)) in sets.iter().zip(&ms).enumerate() {
+                if set.is_empty() {
+                    continue;
+                }
+                let st = if held { stored[k] } else { &h["train_metrics"] };
+                println!(
+                    "| {name} | {set} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} |",
+                    m.n,
+                    m.accuracy,
+                    m.precision,
+                    m.recall,
+                    m.f1,
+                    st["accuracy"].as_f64().unwrap_or(f64::NAN),
+                    st["f1"].as_f64().unwrap_or(f64::NAN)
+                );
+            }
+        }
+    }
+    if let Some(p) = probs_out {
+        std::fs::write(&p, Value::Object(probs).to_string()).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(())
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("train-classifier: {e}");
@@ -254,8 +322,21 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "train-classifier --jbb DIR (--out HEAD.json | --evaluate HEAD.json [--probs OUT.json]) \
+             [--styles PATH] [--card PATH] [--seed N] [--l2 X] [--iterations N]"
+        );
+        return Ok(());
+    }
     let jbb = PathBuf::from(arg(&args, "--jbb").ok_or("--jbb DIR (the JailbreakBench artifacts) is required")?);
-    let out = PathBuf::from(arg(&args, "--out").ok_or("--out PATH (the head file) is required")?);
+    let evaluate = arg(&args, "--evaluate").map(PathBuf::from);
+    let out = match (&evaluate, arg(&args, "--out")) {
+        (Some(_), Some(_)) => return Err("--evaluate and --out exclude each other".into()),
+        (Some(p), None) => p.clone(),
+        (None, Some(o)) => PathBuf::from(o),
+        (None, None) => return Err("--out PATH (the head file) or --evaluate PATH is required".into()),
+    };
     let styles = PathBuf::from(arg(&args, "--styles").unwrap_or_else(|| "crates/embed/data/styles.jsonl".into()));
     let card = arg(&args, "--card").map(PathBuf::from).unwrap_or_else(|| out.with_file_name("CLASSIFIER.md"));
     let seed: u64 = arg(&args, "--seed").map(|s| s.parse().map_err(|_| "--seed N")).transpose()?.unwrap_or(20_240_607);
@@ -276,6 +357,9 @@ fn run() -> Result<(), String> {
     let emb = embedder.embed(&refs);
     eprintln!("embedded in {:.1}s", t.elapsed().as_secs_f64());
     let feats: Vec<Vec<f32>> = emb.iter().zip(&ex).map(|(v, e)| features(v, &e.text)).collect();
+    if let Some(path) = evaluate {
+        return evaluate_heads(&path, &ex, &feats, arg(&args, "--probs").map(PathBuf::from));
+    }
 
     let mut heads = serde_json::Map::new();
     let mut l2_chosen = serde_json::Map::new();
