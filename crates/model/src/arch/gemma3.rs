@@ -35,8 +35,7 @@ pub fn block(m: &Model, l: usize, x: &mut [f32], rows: &[(usize, usize)], seqs: 
         ops::rms_norm(&mut k, kn, cfg.eps);
     }
     for (r, &(_, pos)) in rows.iter().enumerate() {
-        m.ropes[l].apply(&mut q[r * qd..(r + 1) * qd], hd, pos);
-        m.ropes[l].apply(&mut k[r * kvd..(r + 1) * kvd], hd, pos);
+        m.ropes[l].apply_rows(&mut [&mut q[r * qd..(r + 1) * qd], &mut k[r * kvd..(r + 1) * kvd]], hd, pos);
     }
     ops::round_to_f16(&mut q);
     m.store_kv(l, &k, &v, rows, seqs);
@@ -63,9 +62,7 @@ pub fn block(m: &Model, l: usize, x: &mut [f32], rows: &[(usize, usize)], seqs: 
     let f = cfg.ffn_dim;
     let (mut gate, mut up) = (vec![0f32; n * f], vec![0f32; n * f]);
     matmul_many(&[&m.q(&w.w_gate), &m.q(&w.w_up)], &Input::new(&h, d), &mut [&mut gate, &mut up]);
-    for (g, u) in gate.iter_mut().zip(&up) {
-        *g = ops::gelu_tanh(*g) * u;
-    }
+    ops::gelu_mul(&mut gate, &up);
     let mut down = vec![0f32; n * d];
     matmul(&m.q(&w.w_down), &gate, &mut down);
     if let Some(pn) = &w.post_ffn_norm {

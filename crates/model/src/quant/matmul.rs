@@ -103,10 +103,20 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
             }
         })
         .collect();
-    // Results by weight row first ([rows][n]) so that each task writes one contiguous range.
-    let mut transposed: Vec<Vec<f32>> = ws.iter().map(|w| vec![0f32; w.rows * n]).collect();
+    // Results by weight row first ([rows][n]) so that each task writes one contiguous range; for
+    // one activation row that is the output layout already.
+    for (w, out) in ws.iter().zip(outs.iter()) {
+        assert_eq!(out.len(), n * w.rows);
+    }
+    let mut transposed: Vec<Vec<f32>> =
+        if n == 1 { Vec::new() } else { ws.iter().map(|w| vec![0f32; w.rows * n]).collect() };
     let mut tasks: Vec<(usize, usize, &mut [f32])> = Vec::new();
-    for (mi, buf) in transposed.iter_mut().enumerate() {
+    let bufs: Vec<&mut [f32]> = if n == 1 {
+        outs.iter_mut().map(|o| &mut **o).collect()
+    } else {
+        transposed.iter_mut().map(|t| t.as_mut_slice()).collect()
+    };
+    for (mi, buf) in bufs.into_iter().enumerate() {
         for (ci, part) in buf.chunks_mut(chunk * n).enumerate() {
             tasks.push((mi, ci * chunk, part));
         }
@@ -162,7 +172,6 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
         });
     }
     for ((w, t), out) in ws.iter().zip(&transposed).zip(outs.iter_mut()) {
-        assert_eq!(out.len(), n * w.rows);
         for r in 0..w.rows {
             for b in 0..n {
                 out[b * w.rows + r] = t[r * n + b];

@@ -142,6 +142,17 @@ pub fn quantize_q8(x: &[f32], out: &mut Vec<BlockQ8>) {
 pub fn quantize_q8_k(x: &[f32], out: &mut Vec<BlockQ8>) {
     out.clear();
     out.reserve(x.len() / QK);
+    #[cfg(target_arch = "x86_64")]
+    if simd_available() {
+        // SAFETY: AVX2/FMA/F16C detected.
+        unsafe { simd::quantize_q8_k(x, out) };
+        return;
+    }
+    quantize_q8_k_scalar(x, out);
+}
+
+/// The portable version of [`quantize_q8_k`].
+pub fn quantize_q8_k_scalar(x: &[f32], out: &mut Vec<BlockQ8>) {
     for chunk in x.chunks_exact(QK_K) {
         let mut amax = 0f32;
         let mut max = 0f32;
@@ -608,6 +619,22 @@ mod tests {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         quantize_q8(&x, &mut a);
         quantize_q8_scalar(&x, &mut b);
+        for (p, q) in a.iter().zip(&b) {
+            assert_eq!((p.d, p.s, p.qs), (q.d, q.s, q.qs));
+        }
+    }
+
+    #[test]
+    fn simd_k_activation_quantization_matches_scalar() {
+        let mut x = sample(256 * 5, 78);
+        x[300] = 9.0; // a clear maximum
+        x[600] = -9.5; // a negative one
+        x[700] = 9.5; // and a tie of magnitudes: the first wins
+        x[1024..].iter_mut().for_each(|v| *v = 0.0); // an all-zero super-block
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        quantize_q8_k(&x, &mut a);
+        quantize_q8_k_scalar(&x, &mut b);
+        assert_eq!(a.len(), b.len());
         for (p, q) in a.iter().zip(&b) {
             assert_eq!((p.d, p.s, p.qs), (q.d, q.s, q.qs));
         }

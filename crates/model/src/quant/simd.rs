@@ -108,6 +108,55 @@ pub unsafe fn quantize_q8(x: &[f32], out: &mut Vec<super::BlockQ8>) {
     }
 }
 
+/// AVX2 version of [`super::quantize_q8_k_scalar`] (same results).
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn quantize_q8_k(x: &[f32], out: &mut Vec<super::BlockQ8>) {
+    let sign = _mm256_set1_ps(-0.0);
+    let perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for chunk in x.chunks_exact(super::QK_K) {
+        let p = chunk.as_ptr();
+        let mut m = _mm256_setzero_ps();
+        for k in 0..32 {
+            m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(p.add(8 * k))));
+        }
+        let m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        let m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        let amax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+        if amax == 0.0 {
+            out.extend(std::iter::repeat_n(super::BlockQ8::default(), super::QK_K / super::QK));
+            continue;
+        }
+        // The first value of largest magnitude, with its sign (as the scalar loop picks it).
+        let max = *chunk.iter().find(|v| v.abs() == amax).unwrap_or(&amax);
+        let iscale = -127.0 / max;
+        let d = 1.0 / iscale;
+        let is = _mm256_set1_ps(iscale);
+        let lim = _mm256_set1_epi32(127);
+        const R: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        for sub in 0..8 {
+            let q = p.add(32 * sub);
+            let v = |k: usize| {
+                _mm256_min_epi32(
+                    _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(is, _mm256_loadu_ps(q.add(8 * k))), R)),
+                    lim,
+                )
+            };
+            let qv = [v(0), v(1), v(2), v(3)];
+            let sum = _mm256_add_epi32(_mm256_add_epi32(qv[0], qv[1]), _mm256_add_epi32(qv[2], qv[3]));
+            let s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+            let s4 = _mm_hadd_epi32(s4, s4);
+            let s4 = _mm_hadd_epi32(s4, s4);
+            let isum = _mm_cvtsi128_si32(s4);
+            let ab = _mm256_packs_epi32(qv[0], qv[1]);
+            let cd = _mm256_packs_epi32(qv[2], qv[3]);
+            let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), perm);
+            let mut b = super::BlockQ8 { d, s: d * isum as f32, qs: [0; 32] };
+            _mm256_storeu_si256(b.qs.as_mut_ptr() as *mut __m256i, bytes);
+            out.push(b);
+        }
+    }
+}
+
 /// Asks the CPU to fetch `len` bytes of `w` from `start` into cache (weights stream from memory
 /// during decoding; fetching a few rows ahead hides the latency).
 #[inline]
