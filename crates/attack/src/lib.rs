@@ -142,7 +142,7 @@ impl Tally {
         final_response.latency_ms = self.latency_ms;
         final_response.usage = self.usage;
         final_response.logprobs = None;
-        final_response.attack = Some(AttackTrace {
+        final_response.attack = Some(Box::new(AttackTrace {
             strategy: strategy.to_string(),
             budget,
             queries: self.queries,
@@ -151,7 +151,7 @@ impl Tally {
             scores: self.scores,
             transcript,
             detail,
-        });
+        }));
         Outcome::Ok(final_response)
     }
 }

@@ -30,3 +30,62 @@ fn real_weights_local_target_gives_the_same_text_for_the_same_trial_whatever_the
     assert_eq!(rep["protocol"]["model_sha256"], "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53");
     assert_eq!(rep["counts"]["responses"], 6);
 }
+
+#[test]
+fn real_weights_adaptive_attacks_run_on_the_local_model_and_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let base = [
+        "run",
+        "--target",
+        "local:smollm2",
+        "--limit",
+        "2",
+        "--attempts",
+        "1",
+        "--max-tokens",
+        "12",
+        "--quiet",
+        "--transform",
+        "suffix-search:6,crescendo:1,agentic:2",
+        "--attacker",
+        "local:smollm2",
+        "--judge",
+        "markers",
+    ];
+    run_ok(&[&base[..], &["--out", a.to_str().unwrap()]].concat());
+    let rows = export(&a);
+    assert_eq!(rows.len(), 2 * 4);
+    assert!(rows.iter().all(|r| r["status"] == "ok"), "{rows:?}");
+    for r in &rows {
+        let t = &r["response"]["attack"];
+        match r["variant"]["chain"].as_str().unwrap() {
+            "suffix-search" => {
+                // The local model always returns log-probabilities, so the search is guided by them.
+                assert_eq!(t["detail"]["logprobs"], true, "{t}");
+                let first = t["detail"]["candidates"][0]["objective"].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&first));
+                assert!(t["queries"].as_u64().unwrap() <= 6);
+            }
+            "crescendo" => {
+                // One turn, written by the local attacker model.
+                assert_eq!((t["queries"].as_u64(), t["attacker_requests"].as_u64()), (Some(1), Some(1)));
+                let user = t["transcript"].as_array().unwrap().iter().find(|m| m["role"] == "user").unwrap();
+                assert!(!user["content"].as_str().unwrap().trim().is_empty());
+            }
+            "agentic" => assert_eq!(t["strategy"], "tool-loop"),
+            _ => assert!(t.is_null()),
+        }
+    }
+    // The same trials replay to the same loops.
+    run_ok(&[&base[..], &["--out", b.to_str().unwrap()]].concat());
+    let strip = |rows: Vec<serde_json::Value>| {
+        rows.into_iter()
+            .map(|mut r| {
+                r["response"]["latency_ms"] = 0.into();
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(export(&b)), strip(rows));
+}

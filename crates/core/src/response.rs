@@ -42,7 +42,7 @@ pub struct Response {
     /// For an adaptive attack (attacker rewriting, suffix search, agent tool loop): how the final
     /// response was reached. None for a single request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attack: Option<AttackTrace>,
+    pub attack: Option<Box<AttackTrace>>,
 }
 
 /// One generated token with its log-probability and the most likely alternatives at its position.

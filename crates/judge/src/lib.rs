@@ -4,6 +4,7 @@
 //! verdicts are stored per (trial, judge). Faults never reach a judge. A new judge is one file in
 //! this crate plus one line in [`registry`].
 
+mod agentic;
 mod classifier;
 mod factual;
 pub mod guard;
@@ -12,6 +13,7 @@ mod markers;
 mod registry;
 pub mod rubric;
 
+pub use agentic::{is_action, AgenticJudge};
 pub use classifier::{ClassifierJudge, CLASSIFIER_HEAD};
 pub use factual::{FactualClass, FactualJudge, HEDGE_MARKERS};
 pub use guard::GuardJudge;
