@@ -456,3 +456,35 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+
+    /// GFLOP/s of the linear layers' shapes on the rayon pool (`cargo test --release -p evalgap-embed
+    /// gemm_speed -- --ignored --nocapture`, with RAYON_NUM_THREADS=1 for one core).
+    #[test]
+    #[ignore]
+    fn gemm_speed() {
+        let m = 2200;
+        for (n, k) in [(1152, 384), (384, 384), (1536, 384), (384, 1536)] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
+            let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1).collect();
+            for p in [Precision::F32, Precision::Bf16Amx] {
+                if p == Precision::Bf16Amx && !amx::available() {
+                    continue;
+                }
+                let pk = Packed::with_precision(&w, n, k, vec![0.0; n], p);
+                let mut c = vec![0f32; m * n];
+                matmul(&a, &pk, &mut c);
+                let t = std::time::Instant::now();
+                let reps = 10;
+                for _ in 0..reps {
+                    matmul(&a, &pk, &mut c);
+                }
+                let s = t.elapsed().as_secs_f64() / reps as f64;
+                println!("{p:?} {m}x{n}x{k}: {:.2} ms, {:.0} GFLOP/s", s * 1e3, 2.0 * (m * n * k) as f64 / s / 1e9);
+            }
+        }
+    }
+}
