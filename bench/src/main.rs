@@ -12,6 +12,9 @@
 //! * evalgap's client CPU seconds per 1,000 trials (goal < 0.2);
 //! * with the server answering after 200 ms, the server-side mean number of requests in flight over
 //!   `--concurrency` (goal ≥ 0.97);
+//! * the share of wall time evalgap spends in itself on 10,000 variants (`--transform all`: 1,000 cases
+//!   plain and under the 9 template transforms, one attempt each): 1 - the bare client's wall time for
+//!   as many requests over evalgap's (goal < 5%);
 //! * evalgap's peak RSS at `--trials` and at `--big-trials` (goal: within 20%). The suite is fixed at
 //!   2,000 cases and only the attempts per case vary, so the comparison isolates growth with the number
 //!   of trials.
@@ -84,6 +87,11 @@ struct BareArgs {
     #[arg(long, default_value_t = workload::CASES)]
     cases: usize,
 }
+
+/// Variants per case under `--transform all`: the plain case and the 9 template transforms.
+const TEMPLATE_VARIANTS: u64 = 10;
+/// Variants of the `--transform all` run (10,000: 1,000 cases x 10).
+const VARIANT_TRIALS: u64 = 10_000;
 
 /// Server latency of the in-flight runs.
 const SLOW_LATENCY_MS: u64 = 200;
@@ -172,6 +180,15 @@ impl Plan {
 
     fn big_trials(&self) -> u64 {
         self.cases as u64 * self.big_attempts
+    }
+
+    /// Cases of the `--transform all` run.
+    fn variant_cases(&self) -> usize {
+        (VARIANT_TRIALS / TEMPLATE_VARIANTS / if self.quick { 10 } else { 1 }) as usize
+    }
+
+    fn variant_trials(&self) -> u64 {
+        self.variant_cases() as u64 * TEMPLATE_VARIANTS
     }
 
     fn in_flight_trials(&self) -> u64 {
@@ -339,7 +356,24 @@ impl Runner<'_> {
         attempts: u64,
         c: usize,
     ) -> Result<RunResult> {
-        let trials = cases as u64 * attempts;
+        self.evalgap_with(server, latency_ms, label, suite, cases, attempts, c, 1, &[])
+    }
+
+    /// `evalgap run` with `extra` flags that give each case `variants` variants (`--transform all`).
+    #[allow(clippy::too_many_arguments)]
+    fn evalgap_with(
+        &self,
+        server: &TestServer,
+        latency_ms: u64,
+        label: &str,
+        suite: &Path,
+        cases: usize,
+        attempts: u64,
+        c: usize,
+        variants: u64,
+        extra: &[&str],
+    ) -> Result<RunResult> {
+        let trials = cases as u64 * attempts * variants;
         let label = format!("{label} (evalgap, {} trials, {latency_ms} ms)", count(trials));
         eprintln!("{label} ...");
         let dir = tempfile::Builder::new().prefix("evalgap-").tempdir_in(self.root)?;
@@ -352,6 +386,7 @@ impl Runner<'_> {
             .arg("--out")
             .arg(dir.path().join("run"))
             .arg("--quiet")
+            .args(extra)
             .env_remove("EVALGAP_API_KEY")
             .env_remove("OPENAI_API_KEY");
         let Measured { usage, phases, server_cpu_s } = self.measure(server, cmd, dir.path())?;
@@ -430,16 +465,24 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     let bare2 = runner.bare(&server, 0, "run 3", plan.trials(), c, plan.cases)?;
     let eg2 = runner.evalgap(&server, 0, "run 4", &suite, plan.cases, plan.attempts, c)?;
     let big = runner.evalgap(&server, 0, "run 5", &suite, plan.cases, plan.big_attempts, c)?;
+    // Every template transform: each case plain and under the whole catalogue, one attempt each.
+    let variants_suite = root.path().join("variants.jsonl");
+    workload::write_suite(&variants_suite, plan.variant_cases())?;
+    let all = ["--transform", "all"];
+    let (vc, vn) = (plan.variant_cases(), TEMPLATE_VARIANTS);
+    let bare_v = runner.bare(&server, 0, "run 6", plan.variant_trials(), c, plan.cases)?;
+    let eg_v1 = runner.evalgap_with(&server, 0, "run 7, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
+    let eg_v2 = runner.evalgap_with(&server, 0, "run 8, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
     drop(server);
 
     // 200 ms latency: requests in flight.
     let slow = TestServer::start(&bins.testserver, SLOW_LATENCY_MS)?;
     eprintln!("test server at {} (latency {SLOW_LATENCY_MS} ms)", slow.base_url);
-    let eg_if = runner.evalgap(&slow, SLOW_LATENCY_MS, "run 6", &in_flight_suite, c, plan.in_flight_attempts, c)?;
-    let bare_if = runner.bare(&slow, SLOW_LATENCY_MS, "run 7", plan.in_flight_trials(), c, c)?;
+    let eg_if = runner.evalgap(&slow, SLOW_LATENCY_MS, "run 9", &in_flight_suite, c, plan.in_flight_attempts, c)?;
+    let bare_if = runner.bare(&slow, SLOW_LATENCY_MS, "run 10", plan.in_flight_trials(), c, c)?;
     drop(slow);
 
-    let runs = [&bare1, &eg1, &bare2, &eg2, &big, &eg_if, &bare_if];
+    let runs = [&bare1, &eg1, &bare2, &eg2, &big, &eg_if, &bare_if, &bare_v, &eg_v1, &eg_v2];
     let metrics = metrics(&plan, &runs);
     let table = report::markdown(&metrics);
     let all_met = metrics.iter().all(|m| m.pass() != Some(false));
@@ -465,6 +508,8 @@ fn bench_main(args: BenchArgs) -> Result<()> {
             "big_attempts": plan.big_attempts,
             "in_flight_trials": plan.in_flight_trials(),
             "in_flight_latency_ms": SLOW_LATENCY_MS,
+            "variant_cases": plan.variant_cases(),
+            "variant_trials": plan.variant_trials(),
             "quick": plan.quick,
         },
         "runs": runs.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
@@ -481,8 +526,13 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn metrics(plan: &Plan, runs: &[&RunResult; 7]) -> Vec<Metric> {
-    let [bare1, eg1, bare2, eg2, big, eg_if, bare_if] = *runs;
+fn metrics(plan: &Plan, runs: &[&RunResult; 10]) -> Vec<Metric> {
+    let [bare1, eg1, bare2, eg2, big, eg_if, bare_if, bare_v, eg_v1, eg_v2] = *runs;
+    let eg_v = best(&[eg_v1, eg_v2], |r| r.usage.wall_s, false);
+    let bare_v_best = best(&[bare_v, bare1, bare2], |r| r.usage.wall_s / r.trials as f64, false);
+    // The bare client's wall for the same number of requests, from its fastest run.
+    let bare_v_wall = bare_v_best.usage.wall_s / bare_v_best.trials as f64 * eg_v.trials as f64;
+    let vt = count(eg_v.trials);
     let n = count(plan.trials());
     let bare_best = best(&[bare1, bare2], RunResult::trials_per_s, true);
     let eg_best = best(&[eg1, eg2], RunResult::trials_per_s, true);
@@ -636,6 +686,31 @@ fn metrics(plan: &Plan, runs: &[&RunResult; 7]) -> Vec<Metric> {
             unit: "",
             digits: 0,
             detail: format!("{:.3} CPU s per 1,000 trials; {}", big.cpu_s_per_1000(), big.phases_text()),
+            goal: Goal::None,
+        },
+        Metric {
+            key: "variants_evalgap_share",
+            name: format!("share of wall time in evalgap itself, {vt} variants (`--transform all`, 1 attempt), 0 ms"),
+            value: 1.0 - bare_v_wall / eg_v.usage.wall_s,
+            unit: "",
+            digits: 3,
+            detail: format!(
+                "evalgap {:.2} s ({}) vs bare {:.2} s for {vt} requests; runs {:.2} / {:.2} s",
+                eg_v.usage.wall_s,
+                eg_v.phases_text(),
+                bare_v_wall,
+                eg_v1.usage.wall_s,
+                eg_v2.usage.wall_s
+            ),
+            goal: Goal::Below(0.05),
+        },
+        Metric {
+            key: "variants_trials_per_s",
+            name: format!("evalgap trials/s, {vt} variants, 0 ms"),
+            value: eg_v.trials_per_s(),
+            unit: "",
+            digits: 0,
+            detail: format!("{:.3} CPU s per 1,000 trials", eg_v.cpu_s_per_1000()),
             goal: Goal::None,
         },
         Metric {
