@@ -48,5 +48,28 @@ fn main() {
                 el * 1e9 / (reps * rows * cols / 32) as f64
             );
         }
+        // The packed AVX-512 kernels over the whole matrix, against 1 and 8 activation rows.
+        if let Some(f) = dot_packed(t) {
+            let mut px = Vec::new();
+            packed::pack_row(&xq, &mut px);
+            let rb = t.row_bytes(cols);
+            for nx in [1usize, 8] {
+                let xs: Vec<&[packed::PairQ8]> = (0..nx).map(|_| px.as_slice()).collect();
+                let mut out = vec![0f32; rows * nx];
+                let t0 = cpu_seconds();
+                let mut reps = 0;
+                while reps < 10 || cpu_seconds() - t0 < 0.5 {
+                    f(&q, rb, rows, cols / 32, &xs, &mut out, nx);
+                    reps += 1;
+                }
+                let el = cpu_seconds() - t0;
+                println!(
+                    "{t:?} packed x{nx}: {:.2} GB/s, {:.2} ns/32 values/activation row  ({})",
+                    (q.len() * reps) as f64 / el / 1e9,
+                    el * 1e9 / (reps * rows * cols / 32 * nx) as f64,
+                    out[0]
+                );
+            }
+        }
     }
 }

@@ -79,10 +79,12 @@ fn main() {
 
     // pp64
     let mut pp = Vec::new();
+    let mut pp_cpu = 0.0;
     for r in 0..if skip_pp { 0 } else { reps } {
         let ids = prompt_tokens(&m, 64, r);
         let mut cache = KvCache::new(net.cfg.n_layers);
         let t = Instant::now();
+        let c = cpu_seconds();
         net.forward(&mut [SeqStep {
             cache: &mut cache,
             tokens: &ids,
@@ -91,6 +93,7 @@ fn main() {
             all_logits: false,
         }]);
         pp.push(64.0 / t.elapsed().as_secs_f64());
+        pp_cpu += cpu_seconds() - c;
     }
     // tg32 after a short prompt
     let mut tg = Vec::new();
@@ -127,7 +130,7 @@ fn main() {
         format!("{mean:.1} ± {sd:.1}")
     };
     if !pp.is_empty() {
-        println!("pp64 {} tok/s", stats(&pp));
+        println!("pp64 {} tok/s, CPU time {:.2} ms/token", stats(&pp), pp_cpu * 1000.0 / (64 * pp.len()) as f64);
     }
     println!("tg32 {} tok/s", stats(&tg));
     println!("tg32 CPU time {:.1} ms/token (all threads)", tg_cpu * 1000.0 / (32 * reps) as f64);
@@ -147,6 +150,7 @@ fn main() {
         let pp_s = t.elapsed().as_secs_f64();
         let mut toks: Vec<u32> = lg.iter().map(|l| argmax(l)).collect();
         let t = Instant::now();
+        let c = cpu_seconds();
         for _ in 0..32 {
             let cur = toks.clone();
             let mut steps: Vec<SeqStep> = caches
@@ -158,10 +162,12 @@ fn main() {
             toks = lg.iter().map(|l| argmax(l)).collect();
         }
         let tg_s = t.elapsed().as_secs_f64();
+        let tg_cpu = cpu_seconds() - c;
         println!(
-            "batched {b} seqs x 64-token prompt + 32 new: prompt {:.1} tok/s, generation {:.1} tok/s total, overall {:.1} tok/s",
+            "batched {b} seqs x 64-token prompt + 32 new: prompt {:.1} tok/s, generation {:.1} tok/s total ({:.2} CPU ms/token), overall {:.1} tok/s",
             (b * 64) as f64 / pp_s,
             (b * 32) as f64 / tg_s,
+            tg_cpu * 1000.0 / (b * 32) as f64,
             (b * 96) as f64 / (pp_s + tg_s)
         );
     }

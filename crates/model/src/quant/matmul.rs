@@ -4,8 +4,10 @@
 //! of weight rows and multiplies each row with all activation rows while it is in cache. That is
 //! what makes batched generation cheaper per token than one sequence at a time.
 
+use super::packed::{pack_row, PackedFn, PairQ8};
 use super::{
-    dequantize, dot_kernel, dot_many_simd, quantize_q8, quantize_q8_k, uses_q8_k, BlockQ8, DotFn, GgmlType, ManyFn, QK,
+    dequantize, dot_kernel, dot_many_simd, dot_packed, quantize_q8, quantize_q8_k, uses_q8_k, BlockQ8, DotFn, GgmlType,
+    ManyFn, QK,
 };
 
 /// A weight matrix in GGML layout: `rows` rows of `cols` contiguous elements.
@@ -39,6 +41,8 @@ pub struct Input<'x> {
     q8: Vec<BlockQ8>,
     /// Per-256 scales, for K-quant weights (made on first use).
     q8k: std::sync::OnceLock<Vec<BlockQ8>>,
+    /// `q8` packed for the AVX-512 kernels (made on first use).
+    packed: std::sync::OnceLock<Vec<PairQ8>>,
 }
 
 impl<'x> Input<'x> {
@@ -48,7 +52,19 @@ impl<'x> Input<'x> {
         if cols.is_multiple_of(QK) {
             quantize_q8(x, &mut q8);
         }
-        Input { n: x.len() / cols, cols, x, q8, q8k: std::sync::OnceLock::new() }
+        Input { n: x.len() / cols, cols, x, q8, q8k: std::sync::OnceLock::new(), packed: std::sync::OnceLock::new() }
+    }
+
+    /// The activations packed for [`dot_packed`] kernels: `cols / 64` pairs (rounded up) per row.
+    fn packed(&self) -> &[PairQ8] {
+        self.packed.get_or_init(|| {
+            let nb = self.cols / QK;
+            let mut v = Vec::with_capacity(self.n * nb.div_ceil(2));
+            for row in self.q8.chunks_exact(nb) {
+                pack_row(row, &mut v);
+            }
+            v
+        })
     }
 
     /// The activations quantized for weights of type `t`.
@@ -73,6 +89,7 @@ fn float_only() -> bool {
 }
 
 enum Kernel {
+    Packed(PackedFn),
     Many(ManyFn),
     Quant(DotFn),
     Float,
@@ -97,6 +114,7 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
             assert_eq!(w.cols, input.cols, "matmul: weight has {} columns, input {}", w.cols, input.cols);
             match (dot_many_simd(w.t), dot_kernel(w.t)) {
                 _ if input.q8.is_empty() || float_only() => Kernel::Float,
+                _ if dot_packed(w.t).is_some() => Kernel::Packed(dot_packed(w.t).unwrap()),
                 (Some(f), _) => Kernel::Many(f),
                 (None, Some(f)) => Kernel::Quant(f),
                 _ => Kernel::Float,
@@ -123,15 +141,32 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
     }
     let nb = input.cols / QK;
     for (w, k) in ws.iter().zip(&kernels) {
-        if !matches!(k, Kernel::Float) {
-            input.quantized_for(w.t); // quantize once, before the workers start
+        // Quantize and pack once, before the workers start.
+        match k {
+            Kernel::Float => {}
+            Kernel::Packed(_) => {
+                input.packed();
+            }
+            _ => {
+                input.quantized_for(w.t);
+            }
         }
     }
+    let np = nb.div_ceil(2);
     let work = |(mi, r0, part): (usize, usize, &mut [f32])| {
         let w = ws[mi];
-        let q8 = input.quantized_for(w.t);
+        let q8 = if matches!(kernels[mi], Kernel::Packed(_)) { &[][..] } else { input.quantized_for(w.t) };
         let rows = part.len() / n;
         match kernels[mi] {
+            Kernel::Packed(dot) => {
+                let px = input.packed();
+                let xs: Vec<&[PairQ8]> = (0..n).map(|b| &px[b * np..(b + 1) * np]).collect();
+                let rb = w.row_bytes();
+                let wr = &w.data[r0 * rb..(r0 + rows) * rb];
+                for (g, group) in xs.chunks(8).enumerate() {
+                    dot(wr, rb, rows, nb, group, &mut part[8 * g..], n);
+                }
+            }
             Kernel::Many(dot) => {
                 let xs: Vec<&[BlockQ8]> = (0..n).map(|b| &q8[b * nb..(b + 1) * nb]).collect();
                 let rb = w.row_bytes();

@@ -7,6 +7,7 @@
 
 pub mod f16;
 pub mod matmul;
+pub mod packed;
 #[allow(clippy::needless_range_loop)] // block formats read best with explicit indices
 pub mod q4_0;
 #[allow(clippy::needless_range_loop)] // block formats read best with explicit indices
@@ -384,6 +385,28 @@ fn kernels_avx512(t: GgmlType) -> Option<SimdKernels> {
     }
 }
 
+/// The AVX-512 kernel of `t` against packed activations ([`packed`]), for the 32-value formats.
+pub fn dot_packed(t: GgmlType) -> Option<packed::PackedFn> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !avx512_available() {
+            return None;
+        }
+        Some(match t {
+            GgmlType::Q4_0 => q4_0::vec_dot_packed_avx512,
+            GgmlType::Q4_1 => q4_1::vec_dot_packed_avx512,
+            GgmlType::Q5_0 => q5_0::vec_dot_packed_avx512,
+            GgmlType::Q8_0 => q8_0::vec_dot_packed_avx512,
+            _ => return None,
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = t;
+        None
+    }
+}
+
 fn kernels_best(t: GgmlType) -> Option<SimdKernels> {
     // Q4_1's AVX-512 kernel is slower than its AVX2 one (two f16 pairs and the `m * s` terms
     // per block pair cost more than the wider products save).
@@ -594,6 +617,48 @@ mod tests {
                             let want = dot_scalar(t).unwrap()(&w3[i * rb..(i + 1) * rb], &xs[r]);
                             let got = out[i * 4 + r];
                             assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{name} {t:?} many {nr} row {i}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn packed_kernels_match_scalar() {
+        if !avx512_available() {
+            eprintln!("no AVX-512 VNNI here: packed kernels not tested");
+            return;
+        }
+        // 8 blocks, and 7 (an odd count: the last pair is half empty).
+        for n in [256, 224] {
+            let nb = n / QK;
+            let xs: Vec<Vec<BlockQ8>> = (0..8).map(|i| activations_for(GgmlType::Q8_0, &sample(n, 80 + i))).collect();
+            let packed: Vec<Vec<packed::PairQ8>> = xs
+                .iter()
+                .map(|x| {
+                    let mut p = Vec::new();
+                    packed::pack_row(x, &mut p);
+                    p
+                })
+                .collect();
+            for t in ALL {
+                let Some(f) = dot_packed(t) else { continue };
+                let s = dot_scalar(t).unwrap();
+                let w: Vec<u8> = (0..3).flat_map(|i| quantize(t, &sample(n, 90 + i))).collect();
+                let rb = t.row_bytes(n);
+                for nr in 1..=8 {
+                    let refs: Vec<&[packed::PairQ8]> = packed[..nr].iter().map(|v| v.as_slice()).collect();
+                    let mut out = vec![0f32; 3 * 8];
+                    f(&w, rb, 3, nb, &refs, &mut out, 8);
+                    for i in 0..3 {
+                        for r in 0..nr {
+                            let want = s(&w[i * rb..(i + 1) * rb], &xs[r]);
+                            let got = out[i * 8 + r];
+                            assert!(
+                                (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                                "{t:?} n {n} rows {nr} row {i}: {got} vs {want}"
+                            );
                         }
                     }
                 }

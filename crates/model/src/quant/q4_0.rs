@@ -123,3 +123,18 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         out[r] = _mm512_reduce_add_ps(acc[r]);
     }
 }
+
+super::packed::packed_drivers!(mins: false);
+
+/// Two weight blocks for the packed kernels: signed bytes, scales.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn decode_pair(
+    b0: *const u8,
+    b1: *const u8,
+) -> (std::arch::x86_64::__m512i, std::arch::x86_64::__m512, std::arch::x86_64::__m512) {
+    use std::arch::x86_64::*;
+    let q = _mm512_sub_epi8(super::simd::unpack_nibbles_pair(b0.add(2), b1.add(2)), _mm512_set1_epi8(8));
+    (q, super::packed::f16_pair(b0, b1), _mm512_setzero_ps())
+}

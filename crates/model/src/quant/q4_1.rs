@@ -132,3 +132,24 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         out[r] = _mm512_reduce_add_ps(acc[r]) + mins[r];
     }
 }
+
+super::packed::packed_drivers!(mins: true);
+
+/// Two weight blocks for the packed kernels: the nibbles (as signed bytes, all positive),
+/// scales and minimums.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn decode_pair(
+    b0: *const u8,
+    b1: *const u8,
+) -> (std::arch::x86_64::__m512i, std::arch::x86_64::__m512, std::arch::x86_64::__m512) {
+    use std::arch::x86_64::*;
+    let dm =
+        std::ptr::read_unaligned(b0 as *const u32) as u64 | (std::ptr::read_unaligned(b1 as *const u32) as u64) << 32;
+    // [d0, m0, d1, m1]
+    let f = _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi64_si128(dm as i64)));
+    let dw = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2), f);
+    let mw = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3), f);
+    (super::simd::unpack_nibbles_pair(b0.add(4), b1.add(4)), dw, mw)
+}

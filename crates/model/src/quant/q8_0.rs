@@ -117,3 +117,19 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         out[r] = _mm512_reduce_add_ps(acc[r]);
     }
 }
+
+super::packed::packed_drivers!(mins: false);
+
+/// Two weight blocks for the packed kernels: signed bytes, scales.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn decode_pair(
+    b0: *const u8,
+    b1: *const u8,
+) -> (std::arch::x86_64::__m512i, std::arch::x86_64::__m512, std::arch::x86_64::__m512) {
+    use std::arch::x86_64::*;
+    let lo = _mm256_loadu_si256(b0.add(2) as *const __m256i);
+    let hi = _mm256_loadu_si256(b1.add(2) as *const __m256i);
+    (_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), super::packed::f16_pair(b0, b1), _mm512_setzero_ps())
+}
