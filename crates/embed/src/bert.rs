@@ -6,7 +6,7 @@
 //! attention runs per sequence over its own length. That equals the padded computation with an
 //! attention mask (masked keys get weight exactly 0 there) and wastes nothing on padding.
 
-use crate::gemm::{matmul, matmul_then, Packed};
+use crate::gemm::{matmul, matmul2, Packed};
 use crate::math;
 use crate::safetensors::SafeTensors;
 use crate::EmbedError;
@@ -131,7 +131,7 @@ impl Bert {
         let mut qkv = vec![0f32; total * 3 * h];
         let mut ctx = vec![0f32; total * h];
         let mut tmp = vec![0f32; total * h];
-        let mut inter = vec![0f32; total * c.intermediate];
+        let mut inter = Vec::new();
         let starts: Vec<usize> = seqs
             .iter()
             .scan(0, |acc, s| {
@@ -162,8 +162,7 @@ impl Bert {
             math::add_inplace(&mut tmp, &x);
             math::layer_norm(&mut tmp, &layer.ln1_w, &layer.ln1_b, c.eps);
             std::mem::swap(&mut x, &mut tmp);
-            matmul_then(&x, &layer.up, &mut inter, math::gelu_inplace);
-            matmul(&inter, &layer.down, &mut tmp);
+            matmul2(&x, &layer.up, math::gelu_inplace, &layer.down, &mut tmp, &mut inter);
             math::add_inplace(&mut tmp, &x);
             math::layer_norm(&mut tmp, &layer.ln2_w, &layer.ln2_b, c.eps);
             std::mem::swap(&mut x, &mut tmp);

@@ -164,6 +164,39 @@ pub fn matmul_then(a: &[f32], w: &Packed, c: &mut [f32], epilogue: impl Fn(&mut 
     });
 }
 
+/// `c = mid(a * W1^T + b1) * W2^T + b2` (the feed-forward block: `mid` is GELU). On AMX each task
+/// of rows runs both products with its intermediate rows in a buffer of its own that stays in
+/// cache; on the f32 kernels, two full products through `inter` (rows x W1's outputs).
+pub fn matmul2(
+    a: &[f32],
+    w1: &Packed,
+    mid: impl Fn(&mut [f32]) + Sync,
+    w2: &Packed,
+    c: &mut [f32],
+    inter: &mut Vec<f32>,
+) {
+    assert_eq!(w1.n, w2.k, "inner widths");
+    let (k, n) = (w1.k, w2.n);
+    let m = a.len() / k;
+    assert_eq!(a.len(), m * k);
+    assert_eq!(c.len(), m * n);
+    if let (Kind::Bf16Amx(p1), Kind::Bf16Amx(p2)) = (&w1.kind, &w2.kind) {
+        return c.par_chunks_mut(AMX_ROWS * n).zip(a.par_chunks(AMX_ROWS * k)).for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(buf, mid_rows), (c, a)| {
+                let rows = a.len() / k;
+                mid_rows.resize(rows * w1.n, 0.0);
+                amx::matmul_rows(a, p1, mid_rows, buf);
+                mid(mid_rows);
+                amx::matmul_rows(mid_rows, p2, c, buf);
+            },
+        );
+    }
+    inter.resize(m * w1.n, 0.0);
+    matmul_then(a, w1, inter, mid);
+    matmul(inter, w2, c);
+}
+
 /// `c[i][j] (+)= sum_k a[i * lda + k] * b[k][j]` for i < rows, j < nr: C is overwritten with
 /// `bias[j] + ...` when `bias` is given, added to otherwise. The kernel reads its full height of
 /// A (rows past `rows` zero-padded by the caller) but writes only `rows` rows.
@@ -412,6 +445,28 @@ mod tests {
                 ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
             })
             .collect()
+    }
+
+    /// The fused two-product path (per-task intermediate rows on AMX) equals two full products.
+    #[test]
+    fn matmul2_equals_two_products() {
+        let (m, k, i, n) = (150, 64, 96, 32);
+        let a = random(m * k, 7);
+        for p in [Precision::F32, Precision::Bf16Amx] {
+            if p == Precision::Bf16Amx && !amx::available() {
+                eprintln!("skipped the AMX case: no AMX-BF16 here");
+                continue;
+            }
+            let w1 = Packed::with_precision(&random(i * k, 8), i, k, random(i, 9), p);
+            let w2 = Packed::with_precision(&random(n * i, 10), n, i, random(n, 11), p);
+            let mid = |x: &mut [f32]| x.iter_mut().for_each(|v| *v = v.max(0.0));
+            let (mut inter, mut want) = (vec![0f32; m * i], vec![0f32; m * n]);
+            matmul_then(&a, &w1, &mut inter, mid);
+            matmul(&inter, &w2, &mut want);
+            let mut got = vec![f32::NAN; m * n];
+            matmul2(&a, &w1, mid, &w2, &mut got, &mut Vec::new());
+            assert_eq!(got, want, "{p:?}");
+        }
     }
 
     /// The AMX bf16 kernel against the f32 one and against exact sums of the bf16-rounded inputs,
