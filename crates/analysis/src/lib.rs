@@ -29,7 +29,7 @@ pub const SLICE_RESAMPLES: usize = 1000;
 pub const BOOTSTRAP_SEED: u64 = 0x5eed;
 
 /// The metrics of one slice of a run (all of it, one category, one transform) under one judge.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Metrics {
     /// ASR@k for k = 1..attempts over harmful units.
     pub asr_at_k: Vec<AsrPoint>,
@@ -155,18 +155,41 @@ pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Resul
     // Fixed order so bootstrap resamples (and so intervals) do not depend on hash order.
     units.sort_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
 
-    let metrics = metrics_of(&units.iter().collect::<Vec<_>>(), attempts, BOOTSTRAP_RESAMPLES);
+    // The bootstraps are the cost here: the headline on one thread, the breakdowns on another
+    // (each is deterministic on its own, so the split changes no figure).
+    let (metrics, (mut per_category, mut per_transform, mut per_language, mut per_rotation, language_gaps)) =
+        std::thread::scope(|s| {
+            let headline = s.spawn(|| metrics_of(&units.iter().collect::<Vec<_>>(), attempts, BOOTSTRAP_RESAMPLES));
+            let breakdowns = (
+                slices(&units, attempts, |u| format!("{}/{}", u.kind, u.category)),
+                slices(&units, attempts, |u| u.chain.clone()),
+                slices(&units, attempts, |u| u.language.clone()),
+                slices(&units, attempts, |u| u.rotation.clone()),
+                language_gaps(&units, GAP_THRESHOLD),
+            );
+            (headline.join().expect("headline bootstrap"), breakdowns)
+        });
+    for slices in [&mut per_category, &mut per_transform, &mut per_language, &mut per_rotation] {
+        fill_whole_run(slices, &metrics);
+    }
     Ok(Analysis {
         judge,
         counts: store.counts()?,
         judge_faults: store.judge_fault_counts()?,
-        per_category: slices(&units, attempts, &metrics, |u| format!("{}/{}", u.kind, u.category)),
-        per_transform: slices(&units, attempts, &metrics, |u| u.chain.clone()),
-        per_language: slices(&units, attempts, &metrics, |u| u.language.clone()),
-        per_rotation: slices(&units, attempts, &metrics, |u| u.rotation.clone()),
-        language_gaps: language_gaps(&units, GAP_THRESHOLD),
+        per_category,
+        per_transform,
+        per_language,
+        per_rotation,
+        language_gaps,
         metrics,
     })
+}
+
+/// A breakdown with a single group is the whole run: its metrics are the headline's.
+fn fill_whole_run(slices: &mut [Slice], all: &Metrics) {
+    if let [only] = slices {
+        only.metrics = all.clone();
+    }
 }
 
 fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, choice: &JudgeChoice) {
@@ -230,7 +253,9 @@ fn metrics_of(units: &[&Unit], attempts: u32, resamples: usize) -> Metrics {
     Metrics { asr_at_k: asr_curve(&harmful, attempts, resamples), refusal_rate, factual }
 }
 
-fn slices(units: &[Unit], attempts: u32, all: &Metrics, key: impl Fn(&Unit) -> String) -> Vec<Slice> {
+/// Units grouped by `key`, each group with its metrics; a single group's metrics are left empty
+/// for [`fill_whole_run`] (it is the whole run, already computed).
+fn slices(units: &[Unit], attempts: u32, key: impl Fn(&Unit) -> String) -> Vec<Slice> {
     let mut groups: BTreeMap<String, Vec<&Unit>> = BTreeMap::new();
     for u in units {
         groups.entry(key(u)).or_default().push(u);
@@ -245,8 +270,7 @@ fn slices(units: &[Unit], attempts: u32, all: &Metrics, key: impl Fn(&Unit) -> S
                 cases,
                 responses: us.iter().map(|u| u.judged).sum(),
                 faults: us.iter().map(|u| u.faults).sum(),
-                // One group is the whole run: its metrics are the headline's.
-                metrics: if single { all.clone() } else { metrics_of(&us, attempts, SLICE_RESAMPLES) },
+                metrics: if single { Metrics::default() } else { metrics_of(&us, attempts, SLICE_RESAMPLES) },
             }
         })
         .collect()

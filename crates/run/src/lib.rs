@@ -97,18 +97,22 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     if evalgap_transform::needs_attacker(&opts.transforms) && opts.attacker.is_none() {
         return Err(RunError::NoAttacker);
     }
+    let phases = Phases::new();
     let mut store = Store::open_or_create(&opts.out)?;
     let card = protocol_card(&opts, store.protocol()?);
     let resumed = check_resume(&store, &card, &opts.out)?;
     store.save_protocol(&card)?;
+    phases.mark("open store");
     let mut plan =
         Plan::new(&opts.cases, &opts.transforms, opts.cycle, opts.attempts, &card.target, &opts.sampling, opts.seed)?;
     if plan.variants.iter().any(|v| translate::pending_language(v).is_some()) {
         let translator = opts.translator.as_ref().ok_or(RunError::NoTranslator)?;
         translate::translate_variants(&mut plan.variants, translator, &store).await?;
     }
+    phases.mark("plan variants");
     let fresh = store.counts()?.trials == 0;
     plan.write(&mut store)?;
+    phases.mark("write plan");
     // Marked once, when the plan is first written: a resumed run keeps the marks it started with.
     if let (Some(path), true) = (&opts.ledger, fresh) {
         // Only transformed variants rotate; the plain baseline is the same every cycle.
@@ -119,9 +123,12 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
         let marks: Vec<(String, bool)> = rotating.into_iter().map(|(id, _)| id).zip(reused).collect();
         store.set_rotation(&marks)?;
     }
+    phases.mark("rotation ledger");
     let judges = Arc::new(Judges::new(&opts.judges, &store)?);
     execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
+    phases.mark("judge backlog");
     let mut summary = execute::execute(store, &opts, judges).await?;
+    phases.mark("send and judge");
     summary.resumed = resumed;
     let store = Store::open_existing(&opts.out)?;
     if card.target_model.is_none() && summary.target_model.is_some() {
@@ -129,9 +136,29 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
         store.save_protocol(&ProtocolCard { target_model: summary.target_model.clone(), ..card })?;
     }
     let report = evalgap_report::build(&store, None)?;
+    phases.mark("analysis");
     summary.reports = evalgap_report::write(&opts.out, &report)?;
+    phases.mark("write reports");
     summary.counts = store.counts()?;
     Ok(summary)
+}
+
+/// With `EVALGAP_PHASES=1` in the environment, how long each phase of a run took, on stderr (for
+/// finding where the time goes; off by default).
+struct Phases(Option<std::sync::Mutex<std::time::Instant>>);
+
+impl Phases {
+    fn new() -> Self {
+        Phases(std::env::var_os("EVALGAP_PHASES").map(|_| std::sync::Mutex::new(std::time::Instant::now())))
+    }
+
+    fn mark(&self, phase: &str) {
+        if let Some(t) = &self.0 {
+            let mut t = t.lock().expect("phase clock");
+            eprintln!("evalgap: phase {phase}: {:.3} s", t.elapsed().as_secs_f64());
+            *t = std::time::Instant::now();
+        }
+    }
 }
 
 fn protocol_card(opts: &RunOptions, existing: Option<ProtocolCard>) -> ProtocolCard {

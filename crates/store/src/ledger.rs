@@ -22,6 +22,7 @@ impl Ledger {
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=NORMAL;
              CREATE TABLE IF NOT EXISTS used (
                  variant_id TEXT NOT NULL, run TEXT NOT NULL, cycle INTEGER NOT NULL, chain TEXT NOT NULL,
                  recorded TEXT NOT NULL, PRIMARY KEY (variant_id, run)
