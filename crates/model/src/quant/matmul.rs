@@ -121,22 +121,17 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
             }
         })
         .collect();
-    // Results by weight row first ([rows][n]) so that each task writes one contiguous range; for
-    // one activation row that is the output layout already.
     for (w, out) in ws.iter().zip(outs.iter()) {
         assert_eq!(out.len(), n * w.rows);
     }
-    let mut transposed: Vec<Vec<f32>> =
-        if n == 1 { Vec::new() } else { ws.iter().map(|w| vec![0f32; w.rows * n]).collect() };
-    let mut tasks: Vec<(usize, usize, &mut [f32])> = Vec::new();
-    let bufs: Vec<&mut [f32]> = if n == 1 {
-        outs.iter_mut().map(|o| &mut **o).collect()
-    } else {
-        transposed.iter_mut().map(|t| t.as_mut_slice()).collect()
-    };
-    for (mi, buf) in bufs.into_iter().enumerate() {
-        for (ci, part) in buf.chunks_mut(chunk * n).enumerate() {
-            tasks.push((mi, ci * chunk, part));
+    // Tasks: (matrix, first weight row, rows).
+    let mut tasks: Vec<(usize, usize, usize)> = Vec::new();
+    for (mi, w) in ws.iter().enumerate() {
+        let mut r0 = 0;
+        while r0 < w.rows {
+            let rows = chunk.min(w.rows - r0);
+            tasks.push((mi, r0, rows));
+            r0 += rows;
         }
     }
     let nb = input.cols / QK;
@@ -153,9 +148,12 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
         }
     }
     let np = nb.div_ceil(2);
-    let work = |(mi, r0, part): (usize, usize, &mut [f32])| {
+    // Each task writes rows r0..r0 + rows of every activation row of its matrix: disjoint
+    // ranges of the outputs, shared between the workers as raw pointers.
+    let out_ptrs: Vec<SendPtr> = outs.iter_mut().map(|o| SendPtr(o.as_mut_ptr())).collect();
+    // Computes one task into `part` ([rows][n], by weight row first).
+    let compute = |mi: usize, r0: usize, part: &mut [f32]| {
         let w = ws[mi];
-        let q8 = if matches!(kernels[mi], Kernel::Packed(_)) { &[][..] } else { input.quantized_for(w.t) };
         let rows = part.len() / n;
         match kernels[mi] {
             Kernel::Packed(dot) => {
@@ -168,6 +166,7 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
                 }
             }
             Kernel::Many(dot) => {
+                let q8 = input.quantized_for(w.t);
                 let xs: Vec<&[BlockQ8]> = (0..n).map(|b| &q8[b * nb..(b + 1) * nb]).collect();
                 let rb = w.row_bytes();
                 let wr = &w.data[r0 * rb..(r0 + rows) * rb];
@@ -176,6 +175,7 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
                 }
             }
             Kernel::Quant(dot) => {
+                let q8 = input.quantized_for(w.t);
                 for i in 0..rows {
                     let wr = w.row(r0 + i);
                     for b in 0..n {
@@ -195,24 +195,48 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
             }
         }
     };
+    let work = |(mi, r0, rows): (usize, usize, usize)| {
+        let wrows = ws[mi].rows;
+        let base = out_ptrs[mi].0;
+        if n == 1 {
+            // SAFETY: rows r0..r0 + rows of output `mi` belong to this task alone, and `outs`
+            // outlives the parallel run.
+            let part = unsafe { std::slice::from_raw_parts_mut(base.add(r0), rows) };
+            compute(mi, r0, part);
+            return;
+        }
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            s.clear();
+            s.resize(rows * n, 0.0);
+            compute(mi, r0, &mut s);
+            for b in 0..n {
+                // SAFETY: as above; `b * wrows + r0 + rows <= n * wrows` (checked lengths).
+                let dst = unsafe { std::slice::from_raw_parts_mut(base.add(b * wrows + r0), rows) };
+                for (i, d) in dst.iter_mut().enumerate() {
+                    *d = s[i * n + b];
+                }
+            }
+        });
+    };
     if tasks.len() == 1 || total_rows * input.cols * n < 32 * 1024 {
         tasks.into_iter().for_each(work);
     } else {
-        type Slot<'a> = std::sync::Mutex<Option<(usize, usize, &'a mut [f32])>>;
-        let slots: Vec<Slot> = tasks.into_iter().map(|t| std::sync::Mutex::new(Some(t))).collect();
-        crate::pool::pool().run(slots.len(), &|i| {
-            if let Some(t) = slots[i].lock().unwrap().take() {
-                work(t);
-            }
-        });
+        crate::pool::pool().run(tasks.len(), &|i| work(tasks[i]));
     }
-    for ((w, t), out) in ws.iter().zip(&transposed).zip(outs.iter_mut()) {
-        for r in 0..w.rows {
-            for b in 0..n {
-                out[b * w.rows + r] = t[r * n + b];
-            }
-        }
-    }
+}
+
+/// A pointer into an output buffer, shared by the tasks of one product (each writes its own
+/// rows).
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+// SAFETY: see `matmul_many`: tasks write disjoint ranges, and the buffers outlive the run.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+thread_local! {
+    /// Per-thread buffer for one task's results before they are scattered.
+    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Plain f32 dot product (written so that the compiler vectorizes it).
