@@ -1,13 +1,13 @@
 //! AVX-512 VNNI products for the 32-value block formats (Q4_0, Q4_1, Q5_0, Q8_0) against
-//! activations packed once per product ([`PairQ8`]): two blocks per 512-bit register, the
-//! activation bytes stored plus 128 so that they are the unsigned operand of `vpdpbusd` and the
-//! weights (as signed bytes) the other; `128 * sum(w)` is taken off per weight block, once for
-//! all activation rows. Per weight block pair and activation row that leaves one `vpdpbusd`, a
-//! conversion, a multiply and an add, which is what makes prompt processing and batched
-//! decoding fast.
+//! activations packed once per product ([`PairQ8`]): two blocks per 512-bit register. The
+//! weights are decoded to unsigned bytes `w + k` (k = 8, 0, 16 or 128 by format), the unsigned
+//! operand of `vpdpbusd`, and the sum starts from `-k * sum(x)` of each activation block,
+//! computed when packing. Per weight block pair and activation row that leaves one `vpdpbusd`, a
+//! conversion, a multiply and an add (and for Q4_1 one more for its minimums), which is what
+//! makes prompt processing and batched decoding fast.
 //!
-//! Each format's file has `decode_pair` (two weight blocks to signed bytes, their scales and,
-//! for Q4_1, their minimums) and expands [`packed_drivers`] around it.
+//! Each format's file has `decode_pair` (two weight blocks to unsigned bytes, their scales and,
+//! for Q4_1, their minimums) and expands [`packed_drivers`] around it with its offset.
 
 use super::BlockQ8;
 
@@ -15,17 +15,23 @@ use super::BlockQ8;
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
 pub struct PairQ8 {
-    /// The 64 activation bytes plus 128 (as unsigned bytes).
-    pub qu: [u8; 64],
+    /// The 64 activation bytes.
+    pub qs: [i8; 64],
     /// The scale of the first block in lanes 0..8, of the second in 8..16.
     pub d: [f32; 16],
     /// `s / 8` of each block (`s = d * sum(q)`), 8 lanes each (for Q4_1's minimums).
     pub s8: [f32; 16],
+    /// `-k * sum(q)` of each block in lanes 0 and 8 (zero elsewhere), for the weight offsets
+    /// `k` = 8, 16 and 128 ([`OFFSETS`]).
+    pub corr: [[i32; 16]; 3],
 }
+
+/// The weight offsets of the formats: Q4_0 (8), Q5_0 (16), Q8_0 (128); Q4_1 has none.
+pub const OFFSETS: [i32; 3] = [8, 16, 128];
 
 impl Default for PairQ8 {
     fn default() -> PairQ8 {
-        PairQ8 { qu: [128; 64], d: [0.0; 16], s8: [0.0; 16] }
+        PairQ8 { qs: [0; 64], d: [0.0; 16], s8: [0.0; 16], corr: [[0; 16]; 3] }
     }
 }
 
@@ -34,11 +40,13 @@ pub fn pack_row(x: &[BlockQ8], out: &mut Vec<PairQ8>) {
     for pair in x.chunks(2) {
         let mut p = PairQ8::default();
         for (h, b) in pair.iter().enumerate() {
-            for (u, &q) in p.qu[32 * h..32 * h + 32].iter_mut().zip(&b.qs) {
-                *u = (q as i16 + 128) as u8;
-            }
+            p.qs[32 * h..32 * h + 32].copy_from_slice(&b.qs);
             p.d[8 * h..8 * h + 8].fill(b.d);
             p.s8[8 * h..8 * h + 8].fill(b.s / 8.0);
+            let sum: i32 = b.qs.iter().map(|&q| q as i32).sum();
+            for (c, k) in p.corr.iter_mut().zip(OFFSETS) {
+                c[8 * h] = -k * sum;
+            }
         }
         out.push(p);
     }
@@ -49,10 +57,10 @@ pub fn pack_row(x: &[BlockQ8], out: &mut Vec<PairQ8>) {
 /// number of weight blocks per row.
 pub type PackedFn = fn(&[u8], usize, usize, usize, &[&[PairQ8]], &mut [f32], usize);
 
-/// The row driver and kernel of one format, around its `decode_pair`; `$mins` says whether the
-/// format has per-block minimums (Q4_1).
+/// The row driver and kernel of one format, around its `decode_pair`; `$corr` is the index of
+/// its offset in [`OFFSETS`] (None for Q4_1), `$mins` whether it has per-block minimums (Q4_1).
 macro_rules! packed_drivers {
-    (mins: $mins:expr) => {
+    (corr: $corr:expr, mins: $mins:expr) => {
         /// Dots `nrows` weight rows with up to 8 packed activation rows (see `quant::packed`).
         #[cfg(target_arch = "x86_64")]
         pub fn vec_dot_packed_avx512(
@@ -95,7 +103,7 @@ macro_rules! packed_drivers {
             stride: usize,
         ) {
             use std::arch::x86_64::*;
-            let ones = _mm512_set1_epi8(1);
+            let corr: Option<usize> = $corr;
             for i in 0..nrows {
                 $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
                 let p = w.as_ptr().add(i * row_bytes);
@@ -105,15 +113,14 @@ macro_rules! packed_drivers {
                     let b0 = p.add(2 * j * BLOCK_BYTES);
                     // A lone last block is decoded twice; its copy faces zero scales.
                     let b1 = if 2 * j + 1 < nb { b0.add(BLOCK_BYTES) } else { b0 };
-                    let (wq, dw, mw) = decode_pair(b0, b1);
-                    // -128 * sum(w), per group of 4 bytes, as `vpdpbusd` lays its sums out.
-                    let corr = _mm512_sub_epi32(
-                        _mm512_setzero_si512(),
-                        _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, wq), 7),
-                    );
+                    let (wu, dw, mw) = decode_pair(b0, b1);
                     for r in 0..N {
                         let x = xs.get_unchecked(r).get_unchecked(j);
-                        let dot = _mm512_dpbusd_epi32(corr, _mm512_load_si512(x.qu.as_ptr() as *const _), wq);
+                        let start = match corr {
+                            Some(c) => _mm512_load_si512(x.corr.get_unchecked(c).as_ptr() as *const _),
+                            None => _mm512_setzero_si512(),
+                        };
+                        let dot = _mm512_dpbusd_epi32(start, wu, _mm512_load_si512(x.qs.as_ptr() as *const _));
                         let scale = _mm512_mul_ps(dw, _mm512_load_ps(x.d.as_ptr()));
                         acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc[r]);
                         if $mins {

@@ -124,9 +124,9 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     }
 }
 
-super::packed::packed_drivers!(mins: false);
+super::packed::packed_drivers!(corr: Some(0), mins: false);
 
-/// Two weight blocks for the packed kernels: signed bytes, scales.
+/// Two weight blocks for the packed kernels: unsigned bytes (the values plus the offset), scales.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
@@ -135,6 +135,7 @@ unsafe fn decode_pair(
     b1: *const u8,
 ) -> (std::arch::x86_64::__m512i, std::arch::x86_64::__m512, std::arch::x86_64::__m512) {
     use std::arch::x86_64::*;
-    let q = _mm512_sub_epi8(super::simd::unpack_nibbles_pair(b0.add(2), b1.add(2)), _mm512_set1_epi8(8));
+    // w + 8: the nibbles.
+    let q = super::simd::unpack_nibbles_pair(b0.add(2), b1.add(2));
     (q, super::packed::f16_pair(b0, b1), _mm512_setzero_ps())
 }

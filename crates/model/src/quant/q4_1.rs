@@ -133,10 +133,9 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     }
 }
 
-super::packed::packed_drivers!(mins: true);
+super::packed::packed_drivers!(corr: None, mins: true);
 
-/// Two weight blocks for the packed kernels: the nibbles (as signed bytes, all positive),
-/// scales and minimums.
+/// Two weight blocks for the packed kernels: the nibbles, scales and minimums.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]

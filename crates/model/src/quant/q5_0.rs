@@ -145,9 +145,9 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     }
 }
 
-super::packed::packed_drivers!(mins: false);
+super::packed::packed_drivers!(corr: Some(1), mins: false);
 
-/// Two weight blocks for the packed kernels: signed bytes, scales.
+/// Two weight blocks for the packed kernels: unsigned bytes (the values plus the offset), scales.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
@@ -159,6 +159,7 @@ unsafe fn decode_pair(
     let qh = std::ptr::read_unaligned(b0.add(2) as *const u32) as u64
         | (std::ptr::read_unaligned(b1.add(2) as *const u32) as u64) << 32;
     let nib = super::simd::unpack_nibbles_pair(b0.add(6), b1.add(6));
-    let q = _mm512_mask_sub_epi8(nib, !qh, nib, _mm512_set1_epi8(16));
+    // w + 16: the nibble with the fifth bit.
+    let q = _mm512_mask_add_epi8(nib, qh, nib, _mm512_set1_epi8(16));
     (q, super::packed::f16_pair(b0, b1), _mm512_setzero_ps())
 }

@@ -118,9 +118,9 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     }
 }
 
-super::packed::packed_drivers!(mins: false);
+super::packed::packed_drivers!(corr: Some(2), mins: false);
 
-/// Two weight blocks for the packed kernels: signed bytes, scales.
+/// Two weight blocks for the packed kernels: unsigned bytes (the values plus the offset), scales.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
@@ -131,5 +131,7 @@ unsafe fn decode_pair(
     use std::arch::x86_64::*;
     let lo = _mm256_loadu_si256(b0.add(2) as *const __m256i);
     let hi = _mm256_loadu_si256(b1.add(2) as *const __m256i);
-    (_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), super::packed::f16_pair(b0, b1), _mm512_setzero_ps())
+    // w + 128 as unsigned bytes.
+    let u = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), _mm512_set1_epi8(-128));
+    (u, super::packed::f16_pair(b0, b1), _mm512_setzero_ps())
 }
