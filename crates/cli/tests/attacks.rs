@@ -133,6 +133,21 @@ fn adaptive_attacks_run_end_to_end_and_resume() {
         assert!(chains.contains(&c), "{c} in {chains:?}");
     }
     assert_eq!(rep["protocol"]["attacker"], attacker.as_str());
+    // The adaptive table: each loop's stop-on-success share (with its interval) and cost.
+    let adaptive = rep["adaptive"].as_array().unwrap();
+    let strategies: Vec<&str> = adaptive.iter().map(|a| a["strategy"].as_str().unwrap()).collect();
+    assert_eq!(strategies, ["tool-loop", "crescendo", "pair", "suffix-search"], "by chain name");
+    for a in adaptive {
+        let chain = a["chain"].as_str().unwrap();
+        let these = rows_of(&rows, chain);
+        let succeeded = these.iter().filter(|r| trace(r)["success_at"].is_u64()).count() as u64;
+        assert_eq!(a["stopped_on_success"]["successes"].as_u64(), Some(succeeded), "{chain}");
+        assert_eq!(a["stopped_on_success"]["n"].as_u64(), Some(these.len() as u64));
+        let queries: u64 = these.iter().map(|r| trace(r)["queries"].as_u64().unwrap()).sum();
+        assert!((a["mean_queries"].as_f64().unwrap() - queries as f64 / these.len() as f64).abs() < 1e-9);
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Adaptive attacks") && md.contains("| pair | pair | 4 |"), "{md}");
 
     // Resume: nothing is sent again.
     let before = env.server.stats().requests;

@@ -50,9 +50,37 @@ pub struct Report {
     pub per_rotation: Vec<Slice>,
     /// Refusal rate of each language minus English's on the same requests (plain variants).
     pub language_gaps: Vec<LanguageGap>,
+    /// Adaptive attacks (`pair`, `crescendo`, `suffix-search`, `agentic:N`): per chain, how often the
+    /// loop stopped on success and what it cost. Empty without adaptive chains.
+    pub adaptive: Vec<AttackSummary>,
     /// Agreement between judges and the judge-sensitivity table; null with fewer than two judges.
     pub judge_analysis: Option<JudgeAnalysis>,
     pub samples: Vec<Sample>,
+}
+
+/// One adaptive chain: the share of its trials whose loop the stop judge (the run's first judge)
+/// ended on success, with a Wilson interval, and the mean target queries per trial.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttackSummary {
+    pub chain: String,
+    pub strategy: String,
+    pub budget: u64,
+    pub stopped_on_success: evalgap_analysis::Rate,
+    pub mean_queries: f64,
+    pub attacker_requests: u64,
+}
+
+impl AttackSummary {
+    pub fn from_row(r: evalgap_store::AttackSummaryRow) -> Self {
+        AttackSummary {
+            stopped_on_success: evalgap_analysis::Rate::wilson(r.succeeded, r.responses),
+            chain: r.chain,
+            strategy: r.strategy,
+            budget: r.budget,
+            mean_queries: r.mean_queries,
+            attacker_requests: r.attacker_requests,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +105,7 @@ impl Report {
         judges: Vec<(String, String)>,
         samples: Vec<Sample>,
         judge_analysis: Option<JudgeAnalysis>,
+        adaptive: Vec<AttackSummary>,
     ) -> Self {
         Report {
             schema: "evalgap.report",
@@ -96,6 +125,7 @@ impl Report {
             per_language: a.per_language,
             per_rotation: a.per_rotation,
             language_gaps: a.language_gaps,
+            adaptive,
             judge_analysis,
             samples,
         }

@@ -42,7 +42,16 @@ pub fn build(store: &Store, judge: Option<&str>) -> Result<Report, ReportError> 
         }
     }
     let judge_analysis = evalgap_analysis::judge_analysis(store, &names, protocol.attempts)?;
-    Ok(Report::new(protocol, analysis, judges, samples, judge_analysis))
+    let adaptive_chains: Vec<String> =
+        analysis.per_transform.iter().map(|s| s.key.clone()).filter(|c| is_adaptive_chain(c)).collect();
+    let adaptive = store.attack_summary(&adaptive_chains)?.into_iter().map(json::AttackSummary::from_row).collect();
+    Ok(Report::new(protocol, analysis, judges, samples, judge_analysis, adaptive))
+}
+
+/// Whether a chain's last step runs a loop (its responses carry an attack trace).
+fn is_adaptive_chain(chain: &str) -> bool {
+    let last = chain.rsplit('+').next().unwrap_or(chain);
+    ["pair", "crescendo", "suffix-search", "agentic"].contains(&last)
 }
 
 /// Writes `report.json` and `report.md` into `dir`; returns their paths.

@@ -81,6 +81,30 @@ pub fn to_markdown(r: &Report) -> String {
     if r.per_transform.len() > 1 {
         slice_table(&mut s, "By transform", &r.per_transform);
     }
+    if !r.adaptive.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Adaptive attacks
+
+Loops stop when the run's first judge (`{}`) reads success; the tables above read the final answers like any other.
+
+| chain | strategy | budget | stopped on success | mean queries | attacker requests |\n|---|---|---|---|---|---|",
+            esc(r.protocol.judges.first().map(String::as_str).unwrap_or("markers"))
+        );
+        for a in &r.adaptive {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {:.2} | {} |",
+                esc(&a.chain),
+                esc(&a.strategy),
+                a.budget,
+                rate(&a.stopped_on_success),
+                a.mean_queries,
+                a.attacker_requests
+            );
+        }
+        s.push('\n');
+    }
     if r.per_language.len() > 1 {
         slice_table(&mut s, "By language", &r.per_language);
     }

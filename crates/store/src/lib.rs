@@ -94,6 +94,19 @@ impl Counts {
     }
 }
 
+/// One adaptive chain's attack figures (see [`Store::attack_summary`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttackSummaryRow {
+    pub chain: String,
+    pub strategy: String,
+    pub responses: u64,
+    /// Responses whose loop stopped because the stop judge read success.
+    pub succeeded: u64,
+    pub mean_queries: f64,
+    pub budget: u64,
+    pub attacker_requests: u64,
+}
+
 /// One trial as the export and the analysis see it.
 #[derive(Debug, Clone)]
 pub struct TrialRow {
@@ -552,6 +565,41 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Per chain ending in an adaptive step (`chains`), over its ok responses: (chain, strategy,
+    /// responses, stopped on success, mean queries, largest budget, attacker requests). Reads only
+    /// the named chains' responses.
+    pub fn attack_summary(&self, chains: &[String]) -> Result<Vec<AttackSummaryRow>> {
+        if chains.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; chains.len()].join(",");
+        let sql = format!(
+            "SELECT v.chain, json_extract(r.body, '$.attack.strategy') AS s, count(*),
+                    sum(json_extract(r.body, '$.attack.success_at') IS NOT NULL),
+                    avg(json_extract(r.body, '$.attack.queries')),
+                    max(json_extract(r.body, '$.attack.budget')),
+                    sum(json_extract(r.body, '$.attack.attacker_requests'))
+             FROM responses r JOIN trials t ON t.seq = r.seq JOIN variants v ON v.variant_id = t.variant_id
+             WHERE r.status = 'ok' AND v.chain IN ({marks}) AND s IS NOT NULL
+             GROUP BY v.chain, s ORDER BY v.chain"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(chains.iter()), |r| {
+                Ok(AttackSummaryRow {
+                    chain: r.get(0)?,
+                    strategy: r.get(1)?,
+                    responses: r.get::<_, i64>(2)? as u64,
+                    succeeded: r.get::<_, i64>(3)? as u64,
+                    mean_queries: r.get(4)?,
+                    budget: r.get::<_, i64>(5)? as u64,
+                    attacker_requests: r.get::<_, Option<i64>>(6)?.unwrap_or(0) as u64,
+                })
+            })
+            .map_err(|e| self.sql(e))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| self.sql(e))
     }
 
     /// Up to `limit` ok responses of `kind` cases whose verdict from `judge` has `field`
