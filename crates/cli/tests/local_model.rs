@@ -89,3 +89,29 @@ fn real_weights_adaptive_attacks_run_on_the_local_model_and_replay() {
     };
     assert_eq!(strip(export(&b)), strip(rows));
 }
+
+#[test]
+fn real_weights_local_model_as_rubric_and_guard_judge_gives_verdicts_or_recorded_faults() {
+    let env = Env::start(evalgap_testserver::Config { default_compliance: 0.5, ..Default::default() });
+    let suite = env.path("suite.jsonl");
+    write_suite(&suite, 3, 0);
+    let out = env.path("run");
+    env.run(&suite, &out, "m", 1, &[]);
+    let sent = env.server.stats().requests;
+    for judge in ["rubric:local:smollm2", "guard:local:smollm2"] {
+        run_ok(&["rejudge", out.to_str().unwrap(), "--judge", judge, "--quiet"]);
+        let rows = export(&out);
+        let rep = report_json(&out);
+        let verdicts = rows.iter().filter(|r| r["verdicts"][judge].is_object()).count() as u64;
+        let faults = rep["faults"]["judges"][judge].as_u64().unwrap_or(0);
+        // SmolLM2 is no judge model: whatever it answers is either parsed or recorded as a fault.
+        assert_eq!(verdicts + faults, 3, "{judge}: {verdicts} verdicts, {faults} faults");
+        for r in rows.iter().filter(|r| r["verdicts"][judge].is_object()) {
+            let v = &r["verdicts"][judge];
+            assert!(v["harmful"].is_boolean() && v["judge_version"].as_str().unwrap().len() > 8, "{v}");
+        }
+    }
+    assert_eq!(env.server.stats().requests, sent, "rejudging sends no trial");
+    let judges = run_ok(&["judges"]);
+    assert!(String::from_utf8_lossy(&judges.stdout).contains("rubric"));
+}
