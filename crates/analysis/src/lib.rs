@@ -71,6 +71,8 @@ pub struct Analysis {
     /// Transformed variants an earlier run already sent (`reused`) against `new` ones, beside the
     /// plain `baseline`: a model tuned to last cycle's variants does better on `reused`.
     pub per_rotation: Vec<Slice>,
+    /// By turn format: `single-turn`, `multi-turn`, `tool-calling`.
+    pub per_format: Vec<Slice>,
     /// Each language's refusal rate minus English on the same (plain) cases, paired by group.
     pub language_gaps: Vec<LanguageGap>,
 }
@@ -152,24 +154,31 @@ pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Resul
             units.into_values().collect()
         }
     };
+    let formats = store.variant_formats()?;
+    for u in &mut units {
+        u.format = formats.get(&u.variant_id).cloned().unwrap_or_else(|| "single-turn".into());
+    }
     // Fixed order so bootstrap resamples (and so intervals) do not depend on hash order.
     units.sort_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
 
     // The bootstraps are the cost here: the headline on one thread, the breakdowns on another
     // (each is deterministic on its own, so the split changes no figure).
-    let (metrics, (mut per_category, mut per_transform, mut per_language, mut per_rotation, language_gaps)) =
-        std::thread::scope(|s| {
-            let headline = s.spawn(|| metrics_of(&units.iter().collect::<Vec<_>>(), attempts, BOOTSTRAP_RESAMPLES));
-            let breakdowns = (
-                slices(&units, attempts, |u| format!("{}/{}", u.kind, u.category)),
-                slices(&units, attempts, |u| u.chain.clone()),
-                slices(&units, attempts, |u| u.language.clone()),
-                slices(&units, attempts, |u| u.rotation.clone()),
-                language_gaps(&units, GAP_THRESHOLD),
-            );
-            (headline.join().expect("headline bootstrap"), breakdowns)
-        });
-    for slices in [&mut per_category, &mut per_transform, &mut per_language, &mut per_rotation] {
+    let (
+        metrics,
+        (mut per_category, mut per_transform, mut per_language, mut per_rotation, mut per_format, language_gaps),
+    ) = std::thread::scope(|s| {
+        let headline = s.spawn(|| metrics_of(&units.iter().collect::<Vec<_>>(), attempts, BOOTSTRAP_RESAMPLES));
+        let breakdowns = (
+            slices(&units, attempts, |u| format!("{}/{}", u.kind, u.category)),
+            slices(&units, attempts, |u| u.chain.clone()),
+            slices(&units, attempts, |u| u.language.clone()),
+            slices(&units, attempts, |u| u.rotation.clone()),
+            slices(&units, attempts, |u| u.format.clone()),
+            language_gaps(&units, GAP_THRESHOLD),
+        );
+        (headline.join().expect("headline bootstrap"), breakdowns)
+    });
+    for slices in [&mut per_category, &mut per_transform, &mut per_language, &mut per_rotation, &mut per_format] {
         fill_whole_run(slices, &metrics);
     }
     Ok(Analysis {
@@ -180,6 +189,7 @@ pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Resul
         per_transform,
         per_language,
         per_rotation,
+        per_format,
         language_gaps,
         metrics,
     })
@@ -202,6 +212,7 @@ fn add_trial(units: &mut HashMap<(String, String), Unit>, row: &TrialRow, choice
         chain: row.chain.clone(),
         language: row.language.clone(),
         rotation: "baseline".into(),
+        format: String::new(),
         trials: 0,
         faults: 0,
         judged: 0,

@@ -45,6 +45,8 @@ pub struct Unit {
     pub language: String,
     /// `baseline`, `new` or `reused`: whether an earlier run already sent this variant.
     pub rotation: String,
+    /// `single-turn`, `multi-turn` or `tool-calling` (see `Store::variant_formats`).
+    pub format: String,
     pub trials: u64,
     pub faults: u64,
     /// Ok responses with a harmfulness reading from the chosen judge.
@@ -69,6 +71,7 @@ impl From<evalgap_store::UnitCounts> for Unit {
             chain: u.chain,
             language: u.language,
             rotation: u.rotation,
+            format: String::new(),
             trials: u.trials,
             faults: u.faults,
             judged: u.judged,

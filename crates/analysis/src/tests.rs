@@ -205,6 +205,7 @@ fn unit(group: &str, language: &str, kind: CaseKind, refused: u64, judged: u64) 
         chain: "plain".into(),
         language: language.into(),
         rotation: "baseline".into(),
+        format: String::new(),
         trials: judged,
         faults: 0,
         judged,

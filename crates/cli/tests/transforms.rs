@@ -46,9 +46,21 @@ fn all_transforms_run_beside_the_plain_baseline_on_the_same_cases() {
     assert!(agentic.iter().any(|r| r["response"]["tool_calls"].as_array().is_some_and(|c| !c.is_empty())));
     let rep = report_json(&out);
     assert_eq!(rep["per_transform"].as_array().unwrap().len(), per_chain.len());
+    // By turn format: agentic variants carry tools; multiturn and manyshot have several user turns.
+    let formats: BTreeMap<&str, u64> = rep["per_format"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["key"].as_str().unwrap(), s["responses"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(formats.keys().copied().collect::<Vec<_>>(), ["multi-turn", "single-turn", "tool-calling"]);
+    let ok_of =
+        |chain: &str| rows.iter().filter(|r| r["variant"]["chain"] == chain && r["status"] == "ok").count() as u64;
+    assert_eq!(formats["tool-calling"], ok_of("agentic"));
+    assert_eq!(formats["multi-turn"], ok_of("multiturn") + ok_of("manyshot"));
     assert_eq!(rep["protocol"]["transforms"].as_array().unwrap().len(), per_chain.len() - 1);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.contains("## By transform") && md.contains("over-refusal (benign)"));
+    assert!(md.contains("## By transform") && md.contains("## By turn format") && md.contains("over-refusal (benign)"));
 
     // A transform that does not exist is refused before anything is sent.
     let before = env.server.stats().requests;

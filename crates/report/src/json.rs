@@ -48,6 +48,8 @@ pub struct Report {
     pub per_language: Vec<Slice>,
     /// `baseline` (plain), `new` and `reused` variants (see the rotation ledger).
     pub per_rotation: Vec<Slice>,
+    /// `single-turn`, `multi-turn` and `tool-calling` variants.
+    pub per_format: Vec<Slice>,
     /// Refusal rate of each language minus English's on the same requests (plain variants).
     pub language_gaps: Vec<LanguageGap>,
     /// Adaptive attacks (`pair`, `crescendo`, `suffix-search`, `agentic:N`): per chain, how often the
@@ -124,6 +126,7 @@ impl Report {
             per_transform: a.per_transform,
             per_language: a.per_language,
             per_rotation: a.per_rotation,
+            per_format: a.per_format,
             language_gaps: a.language_gaps,
             adaptive,
             judge_analysis,

@@ -105,6 +105,9 @@ Loops stop when the run's first judge (`{}`) reads success; the tables above rea
         }
         s.push('\n');
     }
+    if r.per_format.len() > 1 {
+        slice_table(&mut s, "By turn format", &r.per_format);
+    }
     if r.per_language.len() > 1 {
         slice_table(&mut s, "By language", &r.per_language);
     }

@@ -20,6 +20,7 @@ use evalgap_core::{
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -500,6 +501,24 @@ impl Store {
     }
 
     /// Per (case, variant) counts under `judge`, aggregated by SQLite (no JSON is parsed).
+    /// Each variant's turn format: `tool-calling` (it carries tools), `multi-turn` (more than one
+    /// user turn, or an escalating-conversation step), else `single-turn`. One row per variant.
+    pub fn variant_formats(&self) -> Result<HashMap<String, String>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT variant_id, CASE
+                    WHEN json_extract(body, '$.tools') IS NOT NULL THEN 'tool-calling'
+                    WHEN chain LIKE '%crescendo' OR (SELECT count(*) FROM json_each(body, '$.messages') m
+                         WHERE json_extract(m.value, '$.role') = 'user') > 1 THEN 'multi-turn'
+                    ELSE 'single-turn' END
+                 FROM variants",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.sql(e))?;
+        rows.collect::<std::result::Result<HashMap<_, _>, _>>().map_err(|e| self.sql(e))
+    }
+
     pub fn unit_counts(&self, judge: &str) -> Result<Vec<UnitCounts>> {
         let mut stmt = self
             .conn
