@@ -106,13 +106,25 @@ pub fn sample(logits: &[f32], temperature: f32, top_p: f32, rng: &mut ChaCha8Rng
 
 /// Index of the largest logit (the first on ties).
 pub fn argmax(logits: &[f32]) -> u32 {
-    let mut best = 0;
-    for (i, &l) in logits.iter().enumerate() {
-        if l > logits[best] {
-            best = i;
+    // The maximum first (branch-free, so it vectorizes), then its first position. NaNs are
+    // never the maximum, as in a comparison loop starting from the first logit (which keeps a
+    // leading NaN: nothing compares greater).
+    if logits.first().is_some_and(|v| v.is_nan()) {
+        return 0;
+    }
+    let mut lanes = [f32::NEG_INFINITY; 16];
+    let chunks = logits.chunks_exact(16);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (m, &v) in lanes.iter_mut().zip(c) {
+            *m = if v > *m { v } else { *m };
         }
     }
-    best as u32
+    let mut max = lanes.iter().copied().fold(f32::NEG_INFINITY, |a, b| if b > a { b } else { a });
+    for &v in tail {
+        max = if v > max { v } else { max };
+    }
+    logits.iter().position(|&l| l == max).unwrap_or(0) as u32
 }
 
 struct SeqState {
@@ -292,6 +304,29 @@ fn pick(model: &LocalModel, req: &GenRequest, s: &mut SeqState, logits: &[f32]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argmax_is_the_first_largest() {
+        let mut v: Vec<f32> = (0..1000).map(|i| ((i * 7919) % 1000) as f32 * 0.01).collect();
+        let naive = |v: &[f32]| {
+            let mut best = 0;
+            for (i, &l) in v.iter().enumerate() {
+                if l > v[best] {
+                    best = i;
+                }
+            }
+            best as u32
+        };
+        assert_eq!(argmax(&v), naive(&v));
+        v[3] = 50.0;
+        v[997] = 50.0;
+        assert_eq!(argmax(&v), 3);
+        v[999] = 51.0;
+        assert_eq!(argmax(&v), 999);
+        assert_eq!(argmax(&[f32::NEG_INFINITY, f32::NEG_INFINITY]), 0);
+        assert_eq!(argmax(&[f32::NAN, 1.0, 2.0]), naive(&[f32::NAN, 1.0, 2.0]));
+        assert_eq!(argmax(&[]), 0);
+    }
 
     #[test]
     fn greedy_and_seeded_sampling() {
