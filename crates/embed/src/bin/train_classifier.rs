@@ -8,6 +8,9 @@
 //! Options: `--styles PATH` (default `crates/embed/data/styles.jsonl`), `--card PATH` (default
 //! `CLASSIFIER.md` beside `--out`), `--seed N`, `--l2 X`, `--iterations N`.
 //!
+//! Training embeds in f32 (it sets `EVALGAP_EMBED_PRECISION=f32` unless the variable is set), so a
+//! head does not depend on whether the machine has AMX.
+//!
 //! `--evaluate HEAD` (in place of `--out`) trains nothing and writes nothing: it embeds the same
 //! examples with the embedder as it runs now (bf16 on AMX or f32, see `EVALGAP_EMBED_PRECISION`),
 //! applies the heads of the file HEAD and prints their metrics on the same split beside the
@@ -350,7 +353,13 @@ fn run() -> Result<(), String> {
     split(&mut ex, seed);
     eprintln!("{} examples; embedding ...", ex.len());
 
+    if evaluate.is_none() && std::env::var_os("EVALGAP_EMBED_PRECISION").is_none() {
+        // Heads are trained on f32 embeddings, the same on every machine; bf16 on AMX is for
+        // scoring (and `--evaluate` measures the heads on it).
+        std::env::set_var("EVALGAP_EMBED_PRECISION", "f32");
+    }
     let embedder = Embedder::load_default(true).map_err(|e| e.to_string())?;
+    eprintln!("embeddings: linear layers in {}", evalgap_embed::precision_name());
     let prepared: Vec<String> = ex.iter().map(|e| prepare_text(&e.text)).collect();
     let refs: Vec<&str> = prepared.iter().map(String::as_str).collect();
     let t = std::time::Instant::now();
