@@ -4,10 +4,10 @@
 //! of weight rows and multiplies each row with all activation rows while it is in cache. That is
 //! what makes batched generation cheaper per token than one sequence at a time.
 
-use super::packed::{pack_row, PackedFn, PairQ8};
+use super::packed::{pack_row, pack_super_row, PackedFn, PackedKFn, PairQ8, SuperQ8};
 use super::{
-    dequantize, dot_kernel, dot_many_simd, dot_packed, quantize_q8, quantize_q8_k, uses_q8_k, BlockQ8, DotFn, GgmlType,
-    ManyFn, QK,
+    dequantize, dot_kernel, dot_many_simd, dot_packed, dot_packed_k, quantize_q8, quantize_q8_k, uses_q8_k, BlockQ8,
+    DotFn, GgmlType, ManyFn, QK, QK_K,
 };
 
 /// A weight matrix in GGML layout: `rows` rows of `cols` contiguous elements.
@@ -43,6 +43,8 @@ pub struct Input<'x> {
     q8k: std::sync::OnceLock<Vec<BlockQ8>>,
     /// `q8` packed for the AVX-512 kernels (made on first use).
     packed: std::sync::OnceLock<Vec<PairQ8>>,
+    /// `q8k` packed for the AVX-512 K-quant kernels (made on first use).
+    packed_k: std::sync::OnceLock<Vec<SuperQ8>>,
 }
 
 impl<'x> Input<'x> {
@@ -52,7 +54,15 @@ impl<'x> Input<'x> {
         if cols.is_multiple_of(QK) {
             quantize_q8(x, &mut q8);
         }
-        Input { n: x.len() / cols, cols, x, q8, q8k: std::sync::OnceLock::new(), packed: std::sync::OnceLock::new() }
+        Input {
+            n: x.len() / cols,
+            cols,
+            x,
+            q8,
+            q8k: std::sync::OnceLock::new(),
+            packed: std::sync::OnceLock::new(),
+            packed_k: std::sync::OnceLock::new(),
+        }
     }
 
     /// The activations packed for [`dot_packed`] kernels: `cols / 64` pairs (rounded up) per row.
@@ -62,6 +72,18 @@ impl<'x> Input<'x> {
             let mut v = Vec::with_capacity(self.n * nb.div_ceil(2));
             for row in self.q8.chunks_exact(nb) {
                 pack_row(row, &mut v);
+            }
+            v
+        })
+    }
+
+    /// The Q8_K activations packed for [`dot_packed_k`] kernels: `cols / 256` per row.
+    fn packed_k(&self) -> &[SuperQ8] {
+        self.packed_k.get_or_init(|| {
+            let q8k = self.quantized_for(GgmlType::Q4_K);
+            let mut v = Vec::with_capacity(self.n * self.cols / QK_K);
+            for row in q8k.chunks_exact(self.cols / QK) {
+                pack_super_row(row, &mut v);
             }
             v
         })
@@ -90,6 +112,7 @@ fn float_only() -> bool {
 
 enum Kernel {
     Packed(PackedFn),
+    PackedK(PackedKFn),
     Many(ManyFn),
     Quant(DotFn),
     Float,
@@ -115,6 +138,9 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
             match (dot_many_simd(w.t), dot_kernel(w.t)) {
                 _ if input.q8.is_empty() || float_only() => Kernel::Float,
                 _ if dot_packed(w.t).is_some() => Kernel::Packed(dot_packed(w.t).unwrap()),
+                _ if dot_packed_k(w.t).is_some() && input.cols.is_multiple_of(QK_K) => {
+                    Kernel::PackedK(dot_packed_k(w.t).unwrap())
+                }
                 (Some(f), _) => Kernel::Many(f),
                 (None, Some(f)) => Kernel::Quant(f),
                 _ => Kernel::Float,
@@ -142,6 +168,9 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
             Kernel::Packed(_) => {
                 input.packed();
             }
+            Kernel::PackedK(_) => {
+                input.packed_k();
+            }
             _ => {
                 input.quantized_for(w.t);
             }
@@ -163,6 +192,16 @@ pub fn matmul_many(ws: &[&QMatrix], input: &Input, outs: &mut [&mut [f32]]) {
                 let wr = &w.data[r0 * rb..(r0 + rows) * rb];
                 for (g, group) in xs.chunks(8).enumerate() {
                     dot(wr, rb, rows, nb, group, &mut part[8 * g..], n);
+                }
+            }
+            Kernel::PackedK(dot) => {
+                let px = input.packed_k();
+                let ns = w.cols / QK_K;
+                let xs: Vec<&[SuperQ8]> = (0..n).map(|b| &px[b * ns..(b + 1) * ns]).collect();
+                let rb = w.row_bytes();
+                let wr = &w.data[r0 * rb..(r0 + rows) * rb];
+                for (g, group) in xs.chunks(8).enumerate() {
+                    dot(wr, rb, rows, group, &mut part[8 * g..], n);
                 }
             }
             Kernel::Many(dot) => {
@@ -264,7 +303,15 @@ mod tests {
         let (rows, cols, n) = (37, 256, 5);
         let wv: Vec<f32> = (0..rows * cols).map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0).collect();
         let xv: Vec<f32> = (0..n * cols).map(|i| ((i * 31) % 17) as f32 / 8.0 - 1.0).collect();
-        for t in [GgmlType::F32, GgmlType::F16, GgmlType::Q4_1, GgmlType::Q8_0, GgmlType::Q6_K] {
+        for t in [
+            GgmlType::F32,
+            GgmlType::F16,
+            GgmlType::Q4_1,
+            GgmlType::Q5_0,
+            GgmlType::Q8_0,
+            GgmlType::Q4_K,
+            GgmlType::Q6_K,
+        ] {
             let data = quantize(t, &wv);
             let w = QMatrix { t, rows, cols, data: &data };
             let mut out = vec![0f32; n * rows];

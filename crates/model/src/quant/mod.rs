@@ -407,6 +407,26 @@ pub fn dot_packed(t: GgmlType) -> Option<packed::PackedFn> {
     }
 }
 
+/// The AVX-512 K-quant kernel of `t` against packed Q8_K activations ([`packed::SuperQ8`]).
+pub fn dot_packed_k(t: GgmlType) -> Option<packed::PackedKFn> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !avx512_available() {
+            return None;
+        }
+        Some(match t {
+            GgmlType::Q4_K => q4_k::vec_dot_packed_avx512,
+            GgmlType::Q6_K => q6_k::vec_dot_packed_avx512,
+            _ => return None,
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = t;
+        None
+    }
+}
+
 fn kernels_best(t: GgmlType) -> Option<SimdKernels> {
     // Q4_1's AVX-512 kernel is slower than its AVX2 one (two f16 pairs and the `m * s` terms
     // per block pair cost more than the wider products save).
@@ -660,6 +680,52 @@ mod tests {
                                 "{t:?} n {n} rows {nr} row {i}: {got} vs {want}"
                             );
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn packed_k_quant_kernels_match_scalar() {
+        if !avx512_available() {
+            return;
+        }
+        let n = 512;
+        let xs: Vec<Vec<BlockQ8>> = (0..8)
+            .map(|i| {
+                let mut x = sample(n, 100 + i);
+                if i == 3 {
+                    x[..256].iter_mut().for_each(|v| *v = 0.0); // an all-zero super-block
+                }
+                activations_for(GgmlType::Q4_K, &x)
+            })
+            .collect();
+        let packed: Vec<Vec<packed::SuperQ8>> = xs
+            .iter()
+            .map(|x| {
+                let mut p = Vec::new();
+                packed::pack_super_row(x, &mut p);
+                p
+            })
+            .collect();
+        for t in ALL {
+            let Some(f) = dot_packed_k(t) else { continue };
+            let s = dot_scalar(t).unwrap();
+            let w: Vec<u8> = (0..3).flat_map(|i| quantize(t, &sample(n, 110 + i))).collect();
+            let rb = t.row_bytes(n);
+            for nr in 1..=8 {
+                let refs: Vec<&[packed::SuperQ8]> = packed[..nr].iter().map(|v| v.as_slice()).collect();
+                let mut out = vec![0f32; 3 * 8];
+                f(&w, rb, 3, &refs, &mut out, 8);
+                for i in 0..3 {
+                    for r in 0..nr {
+                        let want = s(&w[i * rb..(i + 1) * rb], &xs[r]);
+                        let got = out[i * 8 + r];
+                        assert!(
+                            (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                            "{t:?} rows {nr} row {i}: {got} vs {want}"
+                        );
                     }
                 }
             }

@@ -149,3 +149,90 @@ pub(crate) unsafe fn f16_pair(b0: *const u8, b1: *const u8) -> std::arch::x86_64
     let f = _mm_cvtph_ps(_mm_cvtsi32_si128(bits));
     _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), _mm512_castps128_ps512(f))
 }
+
+/// One super-block (256 values) of Q8_K activations packed for the AVX-512 K-quant kernels.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+pub struct SuperQ8 {
+    /// The scale, in all 16 lanes.
+    pub d: [f32; 16],
+    /// The 256 activation bytes, in order.
+    pub qs: [i8; 256],
+    /// The sum of each group of 16.
+    pub bsums: [i16; 16],
+}
+
+/// Packs one row of Q8_K activation blocks (8 blocks of 32 sharing one scale per super-block).
+pub fn pack_super_row(x: &[BlockQ8], out: &mut Vec<SuperQ8>) {
+    for sb in x.chunks_exact(8) {
+        let mut p = SuperQ8 { d: [sb[0].d; 16], qs: [0; 256], bsums: [0; 16] };
+        for (j, b) in sb.iter().enumerate() {
+            p.qs[32 * j..32 * j + 32].copy_from_slice(&b.qs);
+        }
+        for (g, s) in p.bsums.iter_mut().enumerate() {
+            *s = p.qs[16 * g..16 * g + 16].iter().map(|&q| q as i16).sum();
+        }
+        out.push(p);
+    }
+}
+
+/// A K-quant kernel over a range of weight rows against up to 8 packed activation rows:
+/// `(w, row_bytes, nrows, xs, out, stride)` writes `out[i * stride + r]`.
+pub type PackedKFn = fn(&[u8], usize, usize, &[&[SuperQ8]], &mut [f32], usize);
+
+/// The row driver of a K-quant format around its `packed_k::<N>(w, xs, out)` kernel (one row).
+macro_rules! packed_k_drivers {
+    () => {
+        /// Dots `nrows` weight rows with up to 8 packed Q8_K activation rows.
+        #[cfg(target_arch = "x86_64")]
+        pub fn vec_dot_packed_avx512(
+            w: &[u8],
+            row_bytes: usize,
+            nrows: usize,
+            xs: &[&[$crate::quant::packed::SuperQ8]],
+            out: &mut [f32],
+            stride: usize,
+        ) {
+            let nsb = xs[0].len();
+            assert!(xs.len() <= 8 && xs.iter().all(|x| x.len() == nsb));
+            assert!(row_bytes >= nsb * BLOCK_BYTES && w.len() >= nrows * row_bytes);
+            assert!(nrows == 0 || out.len() >= (nrows - 1) * stride + xs.len());
+            assert!($crate::quant::simd::avx512_available());
+            // SAFETY: AVX-512 checked above; bounds checked above.
+            unsafe {
+                match xs.len() {
+                    1 => packed_k_many::<1>(w, row_bytes, nrows, xs, out, stride),
+                    2 => packed_k_many::<2>(w, row_bytes, nrows, xs, out, stride),
+                    3 => packed_k_many::<3>(w, row_bytes, nrows, xs, out, stride),
+                    4 => packed_k_many::<4>(w, row_bytes, nrows, xs, out, stride),
+                    5 => packed_k_many::<5>(w, row_bytes, nrows, xs, out, stride),
+                    6 => packed_k_many::<6>(w, row_bytes, nrows, xs, out, stride),
+                    7 => packed_k_many::<7>(w, row_bytes, nrows, xs, out, stride),
+                    8 => packed_k_many::<8>(w, row_bytes, nrows, xs, out, stride),
+                    _ => {}
+                }
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+        unsafe fn packed_k_many<const N: usize>(
+            w: &[u8],
+            row_bytes: usize,
+            nrows: usize,
+            xs: &[&[$crate::quant::packed::SuperQ8]],
+            out: &mut [f32],
+            stride: usize,
+        ) {
+            let mut tmp = [0f32; 8];
+            for i in 0..nrows {
+                $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
+                packed_k::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
+                for r in 0..N {
+                    *out.get_unchecked_mut(i * stride + r) = tmp[r];
+                }
+            }
+        }
+    };
+}
+pub(crate) use packed_k_drivers;

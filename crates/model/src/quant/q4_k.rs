@@ -229,3 +229,62 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         out[r] = _mm512_reduce_add_ps(acc[r]) - mins[r];
     }
 }
+
+super::packed::packed_k_drivers!();
+
+/// One weight row against up to 8 packed Q8_K rows: each 32 bytes of nibbles becomes one
+/// register (two sub-blocks in order), and the minimums meet the activations' group sums.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn packed_k<const N: usize>(w: &[u8], xs: &[&[super::packed::SuperQ8]], out: &mut [f32]) {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); N];
+    let mask = _mm512_set1_epi8(0x0f);
+    let idx = [halves_epi16(0, 1), halves_epi16(2, 3), halves_epi16(4, 5), halves_epi16(6, 7)];
+    // Lane g of the 16 group sums meets min g / 2.
+    let pair_idx = _mm256_setr_epi16(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    let p = w.as_ptr();
+    for bi in 0..xs[0].len() {
+        let b = p.add(bi * BLOCK_BYTES);
+        let d = _mm512_set1_ps(f16_at(b, 0));
+        let neg_dmin = _mm512_set1_ps(-f16_at(b, 2));
+        let sm = scales_mins_packed(std::slice::from_raw_parts(b.add(4), 12));
+        let sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, sm[1] as i32, sm[0] as i32)));
+        let m16 = _mm256_castsi128_si256(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, sm[3] as i32, sm[2] as i32)));
+        let mins = _mm256_permutexvar_epi16(pair_idx, m16);
+        let mut q = [_mm512_setzero_si512(); 4];
+        let mut s = [_mm512_setzero_si512(); 4];
+        for c in 0..4 {
+            // [low nibbles, high nibbles] of 32 bytes: sub-blocks 2c and 2c + 1.
+            let v = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(16 + 32 * c) as *const __m256i));
+            q[c] = _mm512_and_si512(_mm512_mask_srli_epi16(v, 0xffff_0000, v, 4), mask);
+            s[c] = _mm512_permutexvar_epi16(idx[c], sc16);
+        }
+        for r in 0..N {
+            let x = xs.get_unchecked(r).get_unchecked(bi);
+            let xp = x.qs.as_ptr();
+            let mut ia = _mm512_setzero_si512();
+            let mut ib = _mm512_setzero_si512();
+            for c in 0..4 {
+                let xv = _mm512_load_si512(xp.add(64 * c) as *const __m512i);
+                let prod = _mm512_maddubs_epi16(q[c], xv);
+                if c % 2 == 0 {
+                    ia = _mm512_dpwssd_epi32(ia, prod, s[c]);
+                } else {
+                    ib = _mm512_dpwssd_epi32(ib, prod, s[c]);
+                }
+            }
+            let dx = _mm512_load_ps(x.d.as_ptr());
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(ia, ib)), _mm512_mul_ps(d, dx), acc[r]);
+            // - dmin * sum over sub-blocks of min * (sum of its 32 activations)
+            let bs = _mm256_load_si256(x.bsums.as_ptr() as *const __m256i);
+            let mm = _mm512_zextsi256_si512(_mm256_madd_epi16(mins, bs));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mm), _mm512_mul_ps(neg_dmin, dx), acc[r]);
+        }
+    }
+    for r in 0..N {
+        out[r] = _mm512_reduce_add_ps(acc[r]);
+    }
+}

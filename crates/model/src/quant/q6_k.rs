@@ -244,3 +244,102 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         out[r] = _mm512_reduce_add_ps(acc[r]);
     }
 }
+
+super::packed::packed_k_drivers!();
+
+/// One weight row against up to 8 packed Q8_K rows: the 6-bit values stay unsigned (the
+/// unsigned operand of `maddubs`), and `-32 * sum(scale * group sum)` comes from the
+/// activations' group sums.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn packed_k<const N: usize>(w: &[u8], xs: &[&[super::packed::SuperQ8]], out: &mut [f32]) {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); N];
+    let m4 = _mm512_set1_epi8(0x0f);
+    let m30 = _mm512_set1_epi8(0x30);
+    let lanes = |base: i16| {
+        _mm512_set_epi16(
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 3,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 2,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base + 1,
+            base,
+            base,
+            base,
+            base,
+            base,
+            base,
+            base,
+            base,
+        )
+    };
+    let idx = [lanes(0), lanes(4), lanes(8), lanes(12)];
+    let p = w.as_ptr();
+    for bi in 0..xs[0].len() {
+        let b = p.add(bi * BLOCK_BYTES);
+        let d = _mm512_set1_ps(f16_at(b, 208));
+        let sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(b.add(192) as *const __m128i));
+        let sc16 = _mm512_castsi256_si512(sc);
+        // -32 * scale per group of 16, against the activations' group sums.
+        let corr = _mm512_zextsi256_si512(_mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(sc, 5)));
+        let mut q = [_mm512_setzero_si512(); 4];
+        let mut s = [_mm512_setzero_si512(); 4];
+        for h in 0..2 {
+            let ql = _mm512_loadu_si512(b.add(64 * h) as *const __m512i);
+            let qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(128 + 32 * h) as *const __m256i));
+            let ha = _mm512_mask_srli_epi16(qh, 0xffff_0000, qh, 2);
+            let qh4 = _mm512_srli_epi16(qh, 4);
+            let hb = _mm512_mask_srli_epi16(qh4, 0xffff_0000, qh4, 2);
+            q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_and_si512(_mm512_slli_epi16(ha, 4), m30));
+            q[2 * h + 1] = _mm512_or_si512(
+                _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                _mm512_and_si512(_mm512_slli_epi16(hb, 4), m30),
+            );
+            s[2 * h] = _mm512_permutexvar_epi16(idx[2 * h], sc16);
+            s[2 * h + 1] = _mm512_permutexvar_epi16(idx[2 * h + 1], sc16);
+        }
+        for r in 0..N {
+            let x = xs.get_unchecked(r).get_unchecked(bi);
+            let xp = x.qs.as_ptr();
+            let bs = _mm512_zextsi256_si512(_mm256_load_si256(x.bsums.as_ptr() as *const __m256i));
+            let mut ia = _mm512_dpwssd_epi32(_mm512_setzero_si512(), corr, bs);
+            let mut ib = _mm512_setzero_si512();
+            for k in 0..4 {
+                let xv = _mm512_load_si512(xp.add(64 * k) as *const __m512i);
+                let prod = _mm512_maddubs_epi16(q[k], xv);
+                if k % 2 == 0 {
+                    ia = _mm512_dpwssd_epi32(ia, prod, s[k]);
+                } else {
+                    ib = _mm512_dpwssd_epi32(ib, prod, s[k]);
+                }
+            }
+            let scale = _mm512_mul_ps(d, _mm512_load_ps(x.d.as_ptr()));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(ia, ib)), scale, acc[r]);
+        }
+    }
+    for r in 0..N {
+        out[r] = _mm512_reduce_add_ps(acc[r]);
+    }
+}
