@@ -151,13 +151,16 @@ impl Bert {
                 ctx_parts.push(a);
                 rest = b;
             }
-            ctx_parts.into_par_iter().enumerate().for_each_init(Vec::new, |scratch, (si, out)| {
-                let len = seqs[si].len();
-                let q = &qkv[starts[si] * 3 * h..(starts[si] + len) * 3 * h];
-                for head in 0..c.heads {
-                    math::attention_head(q, out, len, h, head, scratch);
-                }
-            });
+            ctx_parts.into_par_iter().enumerate().with_min_len(crate::gemm::min_split()).for_each_init(
+                Vec::new,
+                |scratch, (si, out)| {
+                    let len = seqs[si].len();
+                    let q = &qkv[starts[si] * 3 * h..(starts[si] + len) * 3 * h];
+                    for head in 0..c.heads {
+                        math::attention_head(q, out, len, h, head, scratch);
+                    }
+                },
+            );
             matmul(&ctx, &layer.attn_out, &mut tmp);
             math::add_inplace(&mut tmp, &x);
             math::layer_norm(&mut tmp, &layer.ln1_w, &layer.ln1_b, c.eps);

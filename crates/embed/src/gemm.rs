@@ -23,6 +23,29 @@ const NC: usize = 512;
 /// kernel walks it 32 rows at a time over all outputs (measured faster than 256-row tasks).
 const AMX_ROWS: usize = 64;
 
+thread_local! {
+    static SERIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the products and attention it calls on this thread only (no rayon split): for
+/// callers that already spread independent batches over the pool, where splitting one batch's
+/// rows across threads only moves its data between the cores' caches.
+pub fn serial<R>(f: impl FnOnce() -> R) -> R {
+    let before = SERIAL.with(|s| s.replace(true));
+    let r = f();
+    SERIAL.with(|s| s.set(before));
+    r
+}
+
+/// Smallest number of tasks rayon may split off: all of them when [`serial`] is in force.
+pub fn min_split() -> usize {
+    if SERIAL.with(|s| s.get()) {
+        usize::MAX
+    } else {
+        1
+    }
+}
+
 /// Arithmetic of the linear layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
@@ -117,13 +140,14 @@ pub fn matmul_then(a: &[f32], w: &Packed, c: &mut [f32], epilogue: impl Fn(&mut 
     let (wnr, data, wbias) = match &w.kind {
         Kind::F32 { nr, data, bias } => (*nr, data, bias),
         Kind::Bf16Amx(wa) => {
-            return c.par_chunks_mut(AMX_ROWS * n).zip(a.par_chunks(AMX_ROWS * k)).for_each_init(
-                Vec::new,
-                |buf, (c, a)| {
+            return c
+                .par_chunks_mut(AMX_ROWS * n)
+                .zip(a.par_chunks(AMX_ROWS * k))
+                .with_min_len(min_split())
+                .for_each_init(Vec::new, |buf, (c, a)| {
                     amx::matmul_rows(a, wa, c, buf);
                     epilogue(c);
-                },
-            );
+                });
         }
     };
     let (mr, nr) = tile();
@@ -131,37 +155,39 @@ pub fn matmul_then(a: &[f32], w: &Packed, c: &mut [f32], epilogue: impl Fn(&mut 
     // Tasks of whole row panels, at least ~64 rows each, so small products stay on one thread.
     let panels_per_task = (64 / mr).max(1);
     let rows_per_task = panels_per_task * mr;
-    c.par_chunks_mut(rows_per_task * n).zip(a.par_chunks(rows_per_task * k)).for_each(|(c, a)| {
-        let rows = a.len() / k;
-        // Only a last panel of fewer than mr rows is copied (zero-padded); full panels are read in place.
-        let mut tail = vec![0f32; KC * mr];
-        for k0 in (0..k).step_by(KC) {
-            let kc = KC.min(k - k0);
-            for n0 in (0..n).step_by(NC) {
-                let nc = NC.min(n - n0);
-                for r0 in (0..rows).step_by(mr) {
-                    let rows_here = mr.min(rows - r0);
-                    let (ap, lda): (&[f32], usize) = if rows_here == mr {
-                        (&a[r0 * k + k0..], k)
-                    } else {
-                        tail.fill(0.0);
-                        for i in 0..rows_here {
-                            tail[i * kc..(i + 1) * kc].copy_from_slice(&a[(r0 + i) * k + k0..][..kc]);
+    c.par_chunks_mut(rows_per_task * n).zip(a.par_chunks(rows_per_task * k)).with_min_len(min_split()).for_each(
+        |(c, a)| {
+            let rows = a.len() / k;
+            // Only a last panel of fewer than mr rows is copied (zero-padded); full panels are read in place.
+            let mut tail = vec![0f32; KC * mr];
+            for k0 in (0..k).step_by(KC) {
+                let kc = KC.min(k - k0);
+                for n0 in (0..n).step_by(NC) {
+                    let nc = NC.min(n - n0);
+                    for r0 in (0..rows).step_by(mr) {
+                        let rows_here = mr.min(rows - r0);
+                        let (ap, lda): (&[f32], usize) = if rows_here == mr {
+                            (&a[r0 * k + k0..], k)
+                        } else {
+                            tail.fill(0.0);
+                            for i in 0..rows_here {
+                                tail[i * kc..(i + 1) * kc].copy_from_slice(&a[(r0 + i) * k + k0..][..kc]);
+                            }
+                            (&tail[..], kc)
+                        };
+                        for p in n0 / nr..(n0 + nc) / nr {
+                            let b = &data[p * k * nr + k0 * nr..][..kc * nr];
+                            let c = &mut c[r0 * n + p * nr..];
+                            // The first K block starts from the bias; later ones add to C.
+                            let bias = (k0 == 0).then(|| &wbias[p * nr..(p + 1) * nr]);
+                            kernel(kc, ap, lda, b, bias, c, n, rows_here);
                         }
-                        (&tail[..], kc)
-                    };
-                    for p in n0 / nr..(n0 + nc) / nr {
-                        let b = &data[p * k * nr + k0 * nr..][..kc * nr];
-                        let c = &mut c[r0 * n + p * nr..];
-                        // The first K block starts from the bias; later ones add to C.
-                        let bias = (k0 == 0).then(|| &wbias[p * nr..(p + 1) * nr]);
-                        kernel(kc, ap, lda, b, bias, c, n, rows_here);
                     }
                 }
             }
-        }
-        epilogue(c);
-    });
+            epilogue(c);
+        },
+    );
 }
 
 /// `c = mid(a * W1^T + b1) * W2^T + b2` (the feed-forward block: `mid` is GELU). On AMX each task
@@ -181,7 +207,7 @@ pub fn matmul2(
     assert_eq!(a.len(), m * k);
     assert_eq!(c.len(), m * n);
     if let (Kind::Bf16Amx(p1), Kind::Bf16Amx(p2)) = (&w1.kind, &w2.kind) {
-        return c.par_chunks_mut(AMX_ROWS * n).zip(a.par_chunks(AMX_ROWS * k)).for_each_init(
+        return c.par_chunks_mut(AMX_ROWS * n).zip(a.par_chunks(AMX_ROWS * k)).with_min_len(min_split()).for_each_init(
             || (Vec::new(), Vec::new()),
             |(buf, mid_rows), (c, a)| {
                 let rows = a.len() / k;

@@ -31,8 +31,9 @@ pub use tokenizer::Tokenizer;
 /// Longest input, in tokens with [CLS] and [SEP] (sentence-transformers' `max_seq_length` for this model).
 pub const MAX_SEQ_LEN: usize = 256;
 
-/// Texts per forward pass (sentence-transformers' default batch size).
-const BATCH: usize = 32;
+/// Texts per forward pass. Results do not depend on it (rows are independent and attention runs per
+/// text); 16 keeps a batch's activations nearer the core's L2 than 32 (measured 20% faster).
+const BATCH: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
@@ -94,7 +95,7 @@ impl Embedder {
     }
 
     /// Embeds `texts` (L2-normalised, one vector per text, in order). Texts are sorted by length and
-    /// run in batches of 32 padded to the longest of the batch, spread over the rayon pool.
+    /// run in batches of 16 (laid end to end, no padding), spread over the rayon pool.
     pub fn embed(&self, texts: &[&str]) -> Vec<Vec<f32>> {
         let ids: Vec<Vec<u32>> = texts.par_iter().map(|t| self.token_ids(t)).collect();
         self.embed_ids(&ids)
@@ -105,11 +106,18 @@ impl Embedder {
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
         let batches: Vec<&[usize]> = order.chunks(BATCH).collect();
+        // With enough batches to keep every thread busy, each batch runs whole on one thread (its
+        // activations stay in that core's cache); with few, each batch's rows are split too.
+        let whole = batches.len() >= 2 * rayon::current_num_threads();
         let done: Vec<Vec<(usize, Vec<f32>)>> = batches
             .par_iter()
             .map(|b| {
                 let seqs: Vec<&[u32]> = b.iter().map(|&i| ids[i].as_slice()).collect();
-                let out = self.model.encode_pooled(&seqs);
+                let out = if whole {
+                    gemm::serial(|| self.model.encode_pooled(&seqs))
+                } else {
+                    self.model.encode_pooled(&seqs)
+                };
                 b.iter().copied().zip(out).collect()
             })
             .collect();

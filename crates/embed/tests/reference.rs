@@ -69,5 +69,10 @@ fn real_weights_embeddings_match_sentence_transformers() {
     // One at a time gives the same vectors as the batch.
     let single = e.embed(&texts[..1]);
     assert!(cosine(&single[0], &got[0]) > 0.99999);
+    // So do many batches (each then runs whole on one thread of the pool).
+    let many: Vec<&str> = texts.iter().cycle().take(texts.len() * 8).copied().collect();
+    for (i, v) in e.embed(&many).iter().enumerate() {
+        assert!(cosine(v, &got[i % texts.len()]) > 0.99999, "text {i} in a run of {}", many.len());
+    }
     assert!(f.items.iter().all(|i| i.pooled_norm > 0.0));
 }
