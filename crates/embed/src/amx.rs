@@ -106,7 +106,14 @@ pub fn matmul_rows(a: &[f32], w: &Weights, c: &mut [f32], buf: &mut Vec<u16>) {
 /// Rows of `a` (width k) to bf16 rows of width kp (the padding stays zero).
 fn convert(a: &[f32], k: usize, buf: &mut [u16], kp: usize) {
     #[cfg(target_arch = "x86_64")]
+    #[rustversion::since(1.89)]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn fast(a: &[f32], k: usize, buf: &mut [u16], kp: usize) {
+        body(a, k, buf, kp)
+    }
+    // Before Rust 1.89 AVX-512 cannot be enabled (and the AMX path is never chosen).
+    #[cfg(target_arch = "x86_64")]
+    #[rustversion::before(1.89)]
     unsafe fn fast(a: &[f32], k: usize, buf: &mut [u16], kp: usize) {
         body(a, k, buf, kp)
     }
