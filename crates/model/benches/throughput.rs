@@ -5,6 +5,9 @@
 //!
 //! `cargo bench -p evalgap-model --bench throughput -- [MODEL] [--batches 8,32] [--reps 3] [--skip-pp]`
 //! (MODEL: smollm2 by default, or qwen2.5-0.5b, gemma3-270m, or a GGUF path; downloads if needed).
+//! Every figure comes with the CPU time per token (all threads): on a shared machine that is the
+//! steadier measure of the work, the wall clock also measures the other tenants. The table of
+//! figures, before and after, is in the crate README ("Performance").
 
 use evalgap_model::arch::{KvCache, SeqStep};
 use evalgap_model::generate::argmax;
