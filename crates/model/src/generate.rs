@@ -77,22 +77,31 @@ pub fn sample(logits: &[f32], temperature: f32, top_p: f32, rng: &mut ChaCha8Rng
         return argmax(logits);
     }
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut probs: Vec<(u32, f32)> =
-        logits.iter().enumerate().map(|(i, &l)| (i as u32, ((l - max) / temperature).exp())).collect();
-    let total: f32 = probs.iter().map(|p| p.1).sum();
-    probs.iter_mut().for_each(|p| p.1 /= total);
-    probs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut probs: Vec<f32> = logits.iter().map(|&l| ((l - max) / temperature).exp()).collect();
+    let total: f32 = probs.iter().sum();
+    probs.iter_mut().for_each(|p| *p /= total);
     let top_p = if top_p > 0.0 && top_p < 1.0 { top_p } else { 1.0 };
-    let mut keep = probs.len();
+    // The candidates by falling probability, ties by id. Probabilities are never negative, so
+    // their bits order them, and a stable radix sort of the bits keeps the ids in order: the
+    // same order as a comparison sort, in linear time. A NaN (from a NaN logit) takes the
+    // comparison sort.
+    let sorted: Vec<(u32, f32)> = if probs.iter().all(|p| *p >= 0.0) {
+        radix_sort_desc(&probs)
+    } else {
+        let mut idx: Vec<(u32, f32)> = probs.iter().enumerate().map(|(i, &p)| (i as u32, p)).collect();
+        idx.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        idx
+    };
+    let mut keep = sorted.len();
     let mut cum = 0f32;
-    for (i, p) in probs.iter().enumerate() {
+    for (i, p) in sorted.iter().enumerate() {
         cum += p.1;
         if cum >= top_p {
             keep = i + 1;
             break;
         }
     }
-    let kept = &probs[..keep];
+    let kept = &sorted[..keep];
     let mass: f32 = kept.iter().map(|p| p.1).sum();
     let mut u = rng.random::<f32>() * mass;
     for p in kept {
@@ -102,6 +111,32 @@ pub fn sample(logits: &[f32], temperature: f32, top_p: f32, rng: &mut ChaCha8Rng
         }
     }
     kept[kept.len() - 1].0
+}
+
+/// `(index, value)` of non-negative values by falling value, ties by index: a stable
+/// least-significant-digit radix sort of the complemented bits, 11 bits a pass.
+fn radix_sort_desc(values: &[f32]) -> Vec<(u32, f32)> {
+    let mut a: Vec<(u32, u32)> = values.iter().enumerate().map(|(i, v)| (!v.to_bits(), i as u32)).collect();
+    let mut b = vec![(0u32, 0u32); a.len()];
+    for shift in [0u32, 11, 22] {
+        let mut count = [0usize; 2048];
+        for &(k, _) in &a {
+            count[((k >> shift) & 2047) as usize] += 1;
+        }
+        let mut sum = 0;
+        for c in count.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &(k, i) in &a {
+            let slot = &mut count[((k >> shift) & 2047) as usize];
+            b[*slot] = (k, i);
+            *slot += 1;
+        }
+        std::mem::swap(&mut a, &mut b);
+    }
+    a.into_iter().map(|(_, i)| (i, values[i as usize])).collect()
 }
 
 /// Index of the largest logit (the first on ties).
@@ -304,6 +339,73 @@ fn pick(model: &LocalModel, req: &GenRequest, s: &mut SeqState, logits: &[f32]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sampler as it was before the partial sort (full sort of the whole vocabulary).
+    fn sample_reference(logits: &[f32], temperature: f32, top_p: f32, rng: &mut ChaCha8Rng) -> u32 {
+        if temperature <= 0.0 || !temperature.is_finite() {
+            return argmax(logits);
+        }
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut probs: Vec<(u32, f32)> =
+            logits.iter().enumerate().map(|(i, &l)| (i as u32, ((l - max) / temperature).exp())).collect();
+        let total: f32 = probs.iter().map(|p| p.1).sum();
+        probs.iter_mut().for_each(|p| p.1 /= total);
+        probs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let top_p = if top_p > 0.0 && top_p < 1.0 { top_p } else { 1.0 };
+        let mut keep = probs.len();
+        let mut cum = 0f32;
+        for (i, p) in probs.iter().enumerate() {
+            cum += p.1;
+            if cum >= top_p {
+                keep = i + 1;
+                break;
+            }
+        }
+        let kept = &probs[..keep];
+        let mass: f32 = kept.iter().map(|p| p.1).sum();
+        let mut u = rng.random::<f32>() * mass;
+        for p in kept {
+            u -= p.1;
+            if u <= 0.0 {
+                return p.0;
+            }
+        }
+        kept[kept.len() - 1].0
+    }
+
+    #[test]
+    fn sampling_matches_the_full_sort() {
+        let mut s = 12345u32;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s
+        };
+        for vocab in [3usize, 100, 5000, 40000] {
+            // Peaked and flat distributions, with ties (quantized logits).
+            for spread in [0.5f32, 4.0, 20.0] {
+                let logits: Vec<f32> =
+                    (0..vocab).map(|_| ((next() % 1000) as f32 / 1000.0 * spread * 4.0).round() / 4.0).collect();
+                for (t, p) in [(0.7, 0.9), (1.0, 1.0), (1.3, 0.95), (0.2, 0.5), (1.0, 0.999)] {
+                    let (mut r1, mut r2) =
+                        (ChaCha8Rng::seed_from_u64(vocab as u64), ChaCha8Rng::seed_from_u64(vocab as u64));
+                    for _ in 0..20 {
+                        assert_eq!(
+                            sample(&logits, t, p, &mut r1),
+                            sample_reference(&logits, t, p, &mut r2),
+                            "vocab {vocab} spread {spread} t {t} p {p}"
+                        );
+                    }
+                }
+            }
+        }
+        let with_nan = vec![1.0, f32::NAN, 0.5, 2.0];
+        let (mut r1, mut r2) = (ChaCha8Rng::seed_from_u64(1), ChaCha8Rng::seed_from_u64(1));
+        for _ in 0..10 {
+            assert_eq!(sample(&with_nan, 1.0, 0.9, &mut r1), sample_reference(&with_nan, 1.0, 0.9, &mut r2));
+        }
+    }
 
     #[test]
     fn argmax_is_the_first_largest() {
