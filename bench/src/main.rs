@@ -345,23 +345,10 @@ impl Runner<'_> {
         self.finish(server, r)
     }
 
+    /// `evalgap run` of `cases` x `attempts`; `extra` flags that give each case `variants` variants
+    /// (`--transform all`), or none and 1.
     #[allow(clippy::too_many_arguments)]
     fn evalgap(
-        &self,
-        server: &TestServer,
-        latency_ms: u64,
-        label: &str,
-        suite: &Path,
-        cases: usize,
-        attempts: u64,
-        c: usize,
-    ) -> Result<RunResult> {
-        self.evalgap_with(server, latency_ms, label, suite, cases, attempts, c, 1, &[])
-    }
-
-    /// `evalgap run` with `extra` flags that give each case `variants` variants (`--transform all`).
-    #[allow(clippy::too_many_arguments)]
-    fn evalgap_with(
         &self,
         server: &TestServer,
         latency_ms: u64,
@@ -461,24 +448,25 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     let server = TestServer::start(&bins.testserver, 0)?;
     eprintln!("test server at {} (latency 0 ms)", server.base_url);
     let bare1 = runner.bare(&server, 0, "run 1", plan.trials(), c, plan.cases)?;
-    let eg1 = runner.evalgap(&server, 0, "run 2", &suite, plan.cases, plan.attempts, c)?;
+    let eg1 = runner.evalgap(&server, 0, "run 2", &suite, plan.cases, plan.attempts, c, 1, &[])?;
     let bare2 = runner.bare(&server, 0, "run 3", plan.trials(), c, plan.cases)?;
-    let eg2 = runner.evalgap(&server, 0, "run 4", &suite, plan.cases, plan.attempts, c)?;
-    let big = runner.evalgap(&server, 0, "run 5", &suite, plan.cases, plan.big_attempts, c)?;
+    let eg2 = runner.evalgap(&server, 0, "run 4", &suite, plan.cases, plan.attempts, c, 1, &[])?;
+    let big = runner.evalgap(&server, 0, "run 5", &suite, plan.cases, plan.big_attempts, c, 1, &[])?;
     // Every template transform: each case plain and under the whole catalogue, one attempt each.
     let variants_suite = root.path().join("variants.jsonl");
     workload::write_suite(&variants_suite, plan.variant_cases())?;
     let all = ["--transform", "all"];
     let (vc, vn) = (plan.variant_cases(), TEMPLATE_VARIANTS);
     let bare_v = runner.bare(&server, 0, "run 6", plan.variant_trials(), c, plan.cases)?;
-    let eg_v1 = runner.evalgap_with(&server, 0, "run 7, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
-    let eg_v2 = runner.evalgap_with(&server, 0, "run 8, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
+    let eg_v1 = runner.evalgap(&server, 0, "run 7, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
+    let eg_v2 = runner.evalgap(&server, 0, "run 8, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
     drop(server);
 
     // 200 ms latency: requests in flight.
     let slow = TestServer::start(&bins.testserver, SLOW_LATENCY_MS)?;
     eprintln!("test server at {} (latency {SLOW_LATENCY_MS} ms)", slow.base_url);
-    let eg_if = runner.evalgap(&slow, SLOW_LATENCY_MS, "run 9", &in_flight_suite, c, plan.in_flight_attempts, c)?;
+    let eg_if =
+        runner.evalgap(&slow, SLOW_LATENCY_MS, "run 9", &in_flight_suite, c, plan.in_flight_attempts, c, 1, &[])?;
     let bare_if = runner.bare(&slow, SLOW_LATENCY_MS, "run 10", plan.in_flight_trials(), c, c)?;
     drop(slow);
 

@@ -154,24 +154,26 @@ fn accuracy(verdicts: &[Verdict]) -> (f64, f64) {
     (r, h)
 }
 
-/// Every cheap judge (no weights, no endpoint) on the whole set.
-fn cheap_verdicts(judge: &dyn Judge) -> Vec<Verdict> {
-    let responses: Vec<Response> = ITEMS.iter().map(response).collect();
+/// What each judge reads of the set: every item's response to a placeholder request.
+fn inputs(responses: &[Response]) -> Vec<JudgeInput<'_>> {
     ITEMS
         .iter()
-        .zip(&responses)
-        .map(|(it, r)| {
-            let input = JudgeInput {
-                case_kind: it.1,
-                request: "[request]",
-                messages: &[],
-                response: r,
-                expected: None,
-                case: None,
-            };
-            block_on(judge.judge(&input)).unwrap()
+        .zip(responses)
+        .map(|(it, r)| JudgeInput {
+            case_kind: it.1,
+            request: "[request]",
+            messages: &[],
+            response: r,
+            expected: None,
+            case: None,
         })
         .collect()
+}
+
+/// A judge that needs no weights and no endpoint, on the whole set.
+fn cheap_verdicts(judge: &dyn Judge) -> Vec<Verdict> {
+    let responses: Vec<Response> = ITEMS.iter().map(response).collect();
+    inputs(&responses).iter().map(|i| block_on(judge.judge(i)).unwrap()).collect()
 }
 
 #[test]
@@ -197,18 +199,7 @@ fn agentic_judge_reads_the_actions_markers_miss() {
 #[test]
 fn real_weights_classifier_beats_markers_on_adversarial_set() {
     let responses: Vec<Response> = ITEMS.iter().map(response).collect();
-    let inputs: Vec<JudgeInput<'_>> = ITEMS
-        .iter()
-        .zip(&responses)
-        .map(|(it, r)| JudgeInput {
-            case_kind: it.1,
-            request: "[request]",
-            messages: &[],
-            response: r,
-            expected: None,
-            case: None,
-        })
-        .collect();
+    let inputs = inputs(&responses);
     let classifier = ClassifierJudge::new(true);
     let c: Vec<Verdict> = classifier.judge_batch(&inputs).into_iter().map(|v| v.expect("classifier verdict")).collect();
     let markers = MarkersJudge::default();
