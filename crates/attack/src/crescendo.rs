@@ -44,13 +44,10 @@ pub async fn run(cx: &Ctx<'_>, budget: u32) -> Outcome {
         let mut sent = conversation.clone();
         sent.push(Message::user(prompt.clone()));
         let req = target_request(cx, sent.clone(), cx.seed_for("target", i));
-        let response = match tally.ask_target(cx, &req).await {
+        let (response, score) = match tally.ask_and_score(cx, &req, &sent).await {
             Ok(r) => r,
             Err(f) => return Outcome::Fault(f),
         };
-        let score = cx.scorer.score(&sent, &response).await;
-        let value = if score.success { 1.0 } else { score.value.clamp(0.0, 0.999) };
-        tally.scores.push(value);
         let kept = !score.refused || score.success;
         turns.push(serde_json::json!({"prompt": prompt, "kept": kept}));
         if kept {

@@ -118,6 +118,20 @@ impl Tally {
         }
     }
 
+    /// One judged query: sends `req`, has the stop judge read the answer to `messages`, and records
+    /// its score (1 only for success, so a high score short of it never reads as one).
+    pub async fn ask_and_score(
+        &mut self,
+        cx: &Ctx<'_>,
+        req: &ChatRequest,
+        messages: &[Message],
+    ) -> Result<(Response, Score), Fault> {
+        let response = self.ask_target(cx, req).await?;
+        let score = cx.scorer.score(messages, &response).await;
+        self.scores.push(if score.success { 1.0 } else { score.value.clamp(0.0, 0.999) });
+        Ok((response, score))
+    }
+
     /// The fault that ends the loop: its kind, its detail (saying who failed), and every request
     /// the loop sent.
     pub fn fault(&self, f: Fault, who: &str) -> Fault {

@@ -45,14 +45,11 @@ pub async fn run(cx: &Ctx<'_>, budget: u32) -> Outcome {
         }
         prompts.push(messages[at].content.clone());
         let req = target_request(cx, messages.clone(), cx.seed_for("target", i));
-        let response = match tally.ask_target(cx, &req).await {
+        let (response, score) = match tally.ask_and_score(cx, &req, &messages).await {
             Ok(r) => r,
             Err(f) => return Outcome::Fault(f),
         };
-        let score = cx.scorer.score(&messages, &response).await;
-        // 1 is kept for success, so a judge's high score short of it never reads as one.
-        let value = if score.success { 1.0 } else { score.value.clamp(0.0, 0.999) };
-        tally.scores.push(value);
+        let value = *tally.scores.last().expect("just scored");
         last = Some((answer_text(&response), value));
         if best.as_ref().is_none_or(|(b, _, _)| value >= *b) {
             best = Some((value, response, messages.clone()));

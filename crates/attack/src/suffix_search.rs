@@ -72,14 +72,12 @@ pub async fn run(cx: &Ctx<'_>, budget: u32, start: &str) -> Outcome {
             }
         } else {
             let req = target_request(cx, messages.clone(), seed);
-            let full = match tally.ask_target(cx, &req).await {
+            let (full, score) = match tally.ask_and_score(cx, &req, &messages).await {
                 Ok(r) => r,
                 Err(f) => return Outcome::Fault(f),
             };
             i += 1;
-            let score = cx.scorer.score(&messages, &full).await;
-            let value = if score.success { 1.0 } else { score.value.clamp(0.0, 0.999) };
-            tally.scores.push(value);
+            let value = *tally.scores.last().expect("just scored");
             if value > best_objective {
                 (best, best_objective, best_seed) = (candidate.clone(), value, seed);
             }
@@ -98,13 +96,11 @@ pub async fn run(cx: &Ctx<'_>, budget: u32, start: &str) -> Outcome {
         if objective > 0.5 && i + 1 < budget {
             let messages = with(&best);
             let req = target_request(cx, messages.clone(), best_seed);
-            let full = match tally.ask_target(cx, &req).await {
+            let (full, score) = match tally.ask_and_score(cx, &req, &messages).await {
                 Ok(r) => r,
                 Err(f) => return Outcome::Fault(f),
             };
             i += 1;
-            let score = cx.scorer.score(&messages, &full).await;
-            tally.scores.push(if score.success { 1.0 } else { score.value.clamp(0.0, 0.999) });
             if score.success {
                 checked = Some((full, messages));
                 break;
@@ -116,13 +112,10 @@ pub async fn run(cx: &Ctx<'_>, budget: u32, start: &str) -> Outcome {
         None => {
             let messages = with(&best);
             let req = target_request(cx, messages.clone(), best_seed);
-            let full = match tally.ask_target(cx, &req).await {
-                Ok(r) => r,
+            match tally.ask_and_score(cx, &req, &messages).await {
+                Ok((full, _)) => (full, messages),
                 Err(f) => return Outcome::Fault(f),
-            };
-            let score = cx.scorer.score(&messages, &full).await;
-            tally.scores.push(if score.success { 1.0 } else { score.value.clamp(0.0, 0.999) });
-            (full, messages)
+            }
         }
     };
     transcript.push(Message::assistant_calls(response.text.clone(), response.tool_calls.clone()));
