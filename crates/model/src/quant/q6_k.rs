@@ -150,22 +150,14 @@ unsafe fn avx2<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     }
 }
 
-// The AVX-512 kernels take Q8_K activations (see `quantize_q8_k`): the 8 blocks of 32 that face
-// one super-block share one scale, so the products add up as integers per super-block.
-super::simd::avx512_row_drivers!(|nb| bytes: nb * BLOCK_BYTES / 8, ok: nb.is_multiple_of(8));
-
+/// The scale index per 16-bit lane for `permutexvar` over the 16 scales of a super-block: per
+/// half h, groups (t0, t1) and (t2, t3) of 32 values share a register; their 16-bit products use
+/// scales 8h + 0..4 (`idx[2h]`) and 8h + 4..8 (`idx[2h + 1]`), eight lanes each.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
-unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
-    use super::simd::*;
+unsafe fn scale_index() -> [std::arch::x86_64::__m512i; 4] {
     use std::arch::x86_64::*;
-    let mut acc = [_mm512_setzero_ps(); N];
-    let m4 = _mm512_set1_epi8(0x0f);
-    let m30 = _mm512_set1_epi8(0x30);
-    let m32 = _mm512_set1_epi8(32);
-    // Per half h, groups (t0, t1) and (t2, t3) of 32 values share a register; their 16-bit
-    // products use scales 8h + 0..4 and 8h + 4..8, eight lanes each.
     let lanes = |base: i16| {
         _mm512_set_epi16(
             base + 3,
@@ -202,7 +194,24 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
             base,
         )
     };
-    let idx = [lanes(0), lanes(4), lanes(8), lanes(12)];
+    [lanes(0), lanes(4), lanes(8), lanes(12)]
+}
+
+// The AVX-512 kernels take Q8_K activations (see `quantize_q8_k`): the 8 blocks of 32 that face
+// one super-block share one scale, so the products add up as integers per super-block.
+super::simd::avx512_row_drivers!(|nb| bytes: nb * BLOCK_BYTES / 8, ok: nb.is_multiple_of(8));
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+    use super::simd::*;
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); N];
+    let m4 = _mm512_set1_epi8(0x0f);
+    let m30 = _mm512_set1_epi8(0x30);
+    let m32 = _mm512_set1_epi8(32);
+    let idx = scale_index();
     let p = w.as_ptr();
     for bi in 0..xs[0].len() / 8 {
         let b = p.add(bi * BLOCK_BYTES);
@@ -259,43 +268,7 @@ unsafe fn packed_k<const N: usize>(w: &[u8], xs: &[&[super::packed::SuperQ8]], o
     let mut acc = [_mm512_setzero_ps(); N];
     let m4 = _mm512_set1_epi8(0x0f);
     let m30 = _mm512_set1_epi8(0x30);
-    let lanes = |base: i16| {
-        _mm512_set_epi16(
-            base + 3,
-            base + 3,
-            base + 3,
-            base + 3,
-            base + 3,
-            base + 3,
-            base + 3,
-            base + 3,
-            base + 2,
-            base + 2,
-            base + 2,
-            base + 2,
-            base + 2,
-            base + 2,
-            base + 2,
-            base + 2,
-            base + 1,
-            base + 1,
-            base + 1,
-            base + 1,
-            base + 1,
-            base + 1,
-            base + 1,
-            base + 1,
-            base,
-            base,
-            base,
-            base,
-            base,
-            base,
-            base,
-            base,
-        )
-    };
-    let idx = [lanes(0), lanes(4), lanes(8), lanes(12)];
+    let idx = scale_index();
     let p = w.as_ptr();
     for bi in 0..xs[0].len() {
         let b = p.add(bi * BLOCK_BYTES);
