@@ -104,19 +104,8 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         // A lone last block reads its own bytes twice; the activations of the copy are zero.
         let b1 = if pair { b0.add(BLOCK_BYTES) } else { b0 };
         let q = _mm512_sub_epi8(unpack_nibbles_pair(b0.add(2), b1.add(2)), eight);
-        let aq = _mm512_abs_epi8(q);
-        let neg = _mm512_movepi8_mask(q);
         let dw = pair_ps(f16_at(b0, 0), f16_at(b1, 0));
-        for r in 0..N {
-            let a = xs.get_unchecked(r).as_ptr().add(i);
-            let (x, dx) = if pair {
-                (load_q8_pair(a), pair_ps((*a).d, (*a.add(1)).d))
-            } else {
-                (load_q8_one(a), pair_ps((*a).d, 0.0))
-            };
-            let dot = dpbusd(aq, negate_where(x, neg));
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, dx), acc[r]);
-        }
+        dot_signed_pair(&mut acc, xs, i, pair, q, dw);
         i += 2;
     }
     for r in 0..N {

@@ -99,18 +99,7 @@ unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
         } else {
             (_mm512_zextsi256_si512(lo), pair_ps(f16_at(b0, 0), 0.0))
         };
-        let aq = _mm512_abs_epi8(q);
-        let neg = _mm512_movepi8_mask(q);
-        for r in 0..N {
-            let a = xs.get_unchecked(r).as_ptr().add(i);
-            let (x, dx) = if pair {
-                (load_q8_pair(a), pair_ps((*a).d, (*a.add(1)).d))
-            } else {
-                (load_q8_one(a), pair_ps((*a).d, 0.0))
-            };
-            let dot = dpbusd(aq, negate_where(x, neg));
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, dx), acc[r]);
-        }
+        dot_signed_pair(&mut acc, xs, i, pair, q, dw);
         i += 2;
     }
     for r in 0..N {

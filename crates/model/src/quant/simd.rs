@@ -224,33 +224,39 @@ pub unsafe fn axpy_f16(out: &mut [f32], w: f32, v: &[u16]) {
     }
 }
 
-/// The row drivers every AVX2 dot kernel shares: one weight row with up to 4 activation rows
-/// (`vec_dot_avx2`, `vec_dot_rows_avx2`) and a range of weight rows (`vec_dot_many_avx2`), around
-/// the format's own `avx2::<N>` block kernel, which must be in scope where this expands. `nb` is
-/// the number of Q8 activation blocks; `$bytes` is the weight bytes a row needs for them and `$ok`
-/// any further condition on `nb`.
-macro_rules! avx2_row_drivers {
-    (|$nb:ident| bytes: $bytes:expr, ok: $ok:expr) => {
+/// The row drivers every SIMD dot kernel shares: one weight row with up to 4 activation rows
+/// (`$dot`, `$rows`) and a range of weight rows (`$many`, through the private `$many_rows`),
+/// around the format's own `$kernel::<N>` block kernel, which must be in scope where this
+/// expands and is compiled with `$features`. `nb` is the number of Q8 activation blocks; `$bytes`
+/// is the weight bytes a row needs for them and `$ok` any further condition on `nb`; `check`, if
+/// given, is asserted before the kernel runs (the CPU features the dispatch did not check).
+macro_rules! row_drivers {
+    (
+        $dot:ident, $rows:ident, $many:ident, $many_rows:ident, $kernel:ident, $features:literal,
+        $(check: $check:expr,)? |$nb:ident| bytes: $bytes:expr, ok: $ok:expr
+    ) => {
         #[cfg(target_arch = "x86_64")]
-        pub fn vec_dot_avx2(w: &[u8], x: &[BlockQ8]) -> f32 {
+        pub fn $dot(w: &[u8], x: &[BlockQ8]) -> f32 {
             let mut out = [0f32];
-            vec_dot_rows_avx2(w, &[x], &mut out);
+            $rows(w, &[x], &mut out);
             out[0]
         }
 
         /// Dots one weight row with up to 4 activation rows (the weight blocks are decoded once).
         #[cfg(target_arch = "x86_64")]
-        pub fn vec_dot_rows_avx2(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
+        pub fn $rows(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
             let $nb = xs[0].len();
             assert!(xs.len() <= 4 && out.len() >= xs.len() && xs.iter().all(|x| x.len() == $nb));
             assert!($ok && w.len() >= $bytes);
-            // SAFETY: only handed out by `dot_simd` after AVX2/FMA/F16C detection; bounds checked above.
+            $(assert!($check);)?
+            // SAFETY: only handed out by the dispatch after detecting the kernel's CPU features
+            // (and `check` asserted above); bounds checked above.
             unsafe {
                 match xs.len() {
-                    1 => avx2::<1>(w, xs, out),
-                    2 => avx2::<2>(w, xs, out),
-                    3 => avx2::<3>(w, xs, out),
-                    4 => avx2::<4>(w, xs, out),
+                    1 => $kernel::<1>(w, xs, out),
+                    2 => $kernel::<2>(w, xs, out),
+                    3 => $kernel::<3>(w, xs, out),
+                    4 => $kernel::<4>(w, xs, out),
                     _ => {}
                 }
             }
@@ -259,36 +265,28 @@ macro_rules! avx2_row_drivers {
         /// Dots `nrows` consecutive weight rows (`row_bytes` each) with up to 4 activation rows,
         /// writing `out[i * stride + r]`: one call per range of rows keeps the per-row cost low.
         #[cfg(target_arch = "x86_64")]
-        pub fn vec_dot_many_avx2(
-            w: &[u8],
-            row_bytes: usize,
-            nrows: usize,
-            xs: &[&[BlockQ8]],
-            out: &mut [f32],
-            stride: usize,
-        ) {
+        pub fn $many(w: &[u8], row_bytes: usize, nrows: usize, xs: &[&[BlockQ8]], out: &mut [f32], stride: usize) {
             let $nb = xs[0].len();
             assert!(xs.len() <= 4 && xs.iter().all(|x| x.len() == $nb));
             assert!($ok && row_bytes >= $bytes && w.len() >= nrows * row_bytes);
             assert!(nrows == 0 || out.len() >= (nrows - 1) * stride + xs.len());
-            // SAFETY: only handed out by `dot_many_simd` after AVX2/FMA/F16C detection; bounds checked above.
+            $(assert!($check);)?
+            // SAFETY: only handed out by the dispatch after detecting the kernel's CPU features
+            // (and `check` asserted above); bounds checked above.
             unsafe {
                 match xs.len() {
-                    1 => many::<1>(w, row_bytes, nrows, xs, out, stride),
-                    2 => many::<2>(w, row_bytes, nrows, xs, out, stride),
-                    3 => many::<3>(w, row_bytes, nrows, xs, out, stride),
-                    4 => many::<4>(w, row_bytes, nrows, xs, out, stride),
+                    1 => $many_rows::<1>(w, row_bytes, nrows, xs, out, stride),
+                    2 => $many_rows::<2>(w, row_bytes, nrows, xs, out, stride),
+                    3 => $many_rows::<3>(w, row_bytes, nrows, xs, out, stride),
+                    4 => $many_rows::<4>(w, row_bytes, nrows, xs, out, stride),
                     _ => {}
                 }
             }
         }
 
         #[cfg(target_arch = "x86_64")]
-        const PREFETCH_ROWS: usize = 4;
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma,f16c")]
-        unsafe fn many<const N: usize>(
+        #[target_feature(enable = $features)]
+        unsafe fn $many_rows<const N: usize>(
             w: &[u8],
             row_bytes: usize,
             nrows: usize,
@@ -299,12 +297,27 @@ macro_rules! avx2_row_drivers {
             let mut tmp = [0f32; 4];
             for i in 0..nrows {
                 $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
-                avx2::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
+                $kernel::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
                 for r in 0..N {
                     *out.get_unchecked_mut(i * stride + r) = tmp[r];
                 }
             }
         }
+    };
+}
+pub(crate) use row_drivers;
+
+/// The row drivers of the AVX2 dot kernels (see [`row_drivers`]): `vec_dot_avx2`,
+/// `vec_dot_rows_avx2` and `vec_dot_many_avx2` around the format's `avx2::<N>` block kernel.
+macro_rules! avx2_row_drivers {
+    (|$nb:ident| bytes: $bytes:expr, ok: $ok:expr) => {
+        $crate::quant::simd::row_drivers!(
+            vec_dot_avx2, vec_dot_rows_avx2, vec_dot_many_avx2, many, avx2, "avx2,fma,f16c",
+            |$nb| bytes: $bytes, ok: $ok
+        );
+
+        #[cfg(target_arch = "x86_64")]
+        const PREFETCH_ROWS: usize = 4;
     };
 }
 pub(crate) use avx2_row_drivers;
@@ -383,6 +396,34 @@ pub unsafe fn negate_where(x: __m512i, neg: __mmask64) -> __m512i {
     _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x)
 }
 
+/// Adds to `acc[r]` the dot of two weight blocks against blocks `i` and `i + 1` of activation
+/// row `r` (only block `i` unless `pair`; the high half of `q` then meets zeros): `q` holds the
+/// signed weight bytes, `dw` their scales as in [`pair_ps`]. The sign of the weights moves onto
+/// the activations.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn dot_signed_pair<const N: usize>(
+    acc: &mut [__m512; N],
+    xs: &[&[super::BlockQ8]],
+    i: usize,
+    pair: bool,
+    q: __m512i,
+    dw: __m512,
+) {
+    let aq = _mm512_abs_epi8(q);
+    let neg = _mm512_movepi8_mask(q);
+    for (r, acc) in acc.iter_mut().enumerate() {
+        let a = xs.get_unchecked(r).as_ptr().add(i);
+        let (x, dx) = if pair {
+            (load_q8_pair(a), pair_ps((*a).d, (*a.add(1)).d))
+        } else {
+            (load_q8_one(a), pair_ps((*a).d, 0.0))
+        };
+        let dot = dpbusd(aq, negate_where(x, neg));
+        *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, dx), *acc);
+    }
+}
+
 /// Whether the AVX-512 kernels can run here (AVX-512 F, BW, VL and VNNI besides AVX2, FMA and
 /// F16C; `EVALGAP_NO_AVX512=1` or `EVALGAP_NO_SIMD=1` disables them).
 pub fn avx512_available() -> bool {
@@ -397,84 +438,17 @@ pub fn avx512_available() -> bool {
     })
 }
 
-/// The row drivers of the AVX-512 kernels, as [`avx2_row_drivers`] for the AVX2 ones:
-/// `vec_dot_avx512`, `vec_dot_rows_avx512` and `vec_dot_many_avx512` around the format's
-/// `avx512::<N>` block kernel.
+/// The row drivers of the AVX-512 kernels (see [`row_drivers`]): `vec_dot_avx512`,
+/// `vec_dot_rows_avx512` and `vec_dot_many_avx512` around the format's `avx512::<N>` block
+/// kernel. They assert [`avx512_available`] themselves.
 macro_rules! avx512_row_drivers {
     (|$nb:ident| bytes: $bytes:expr, ok: $ok:expr) => {
-        #[cfg(target_arch = "x86_64")]
-        pub fn vec_dot_avx512(w: &[u8], x: &[BlockQ8]) -> f32 {
-            let mut out = [0f32];
-            vec_dot_rows_avx512(w, &[x], &mut out);
-            out[0]
-        }
-
-        /// Dots one weight row with up to 4 activation rows (the weight blocks are decoded once).
-        #[cfg(target_arch = "x86_64")]
-        pub fn vec_dot_rows_avx512(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
-            let $nb = xs[0].len();
-            assert!(xs.len() <= 4 && out.len() >= xs.len() && xs.iter().all(|x| x.len() == $nb));
-            assert!($ok && w.len() >= $bytes);
-            assert!($crate::quant::simd::avx512_available());
-            // SAFETY: AVX-512 checked above; bounds checked above.
-            unsafe {
-                match xs.len() {
-                    1 => avx512::<1>(w, xs, out),
-                    2 => avx512::<2>(w, xs, out),
-                    3 => avx512::<3>(w, xs, out),
-                    4 => avx512::<4>(w, xs, out),
-                    _ => {}
-                }
-            }
-        }
-
-        /// Dots `nrows` consecutive weight rows (`row_bytes` each) with up to 4 activation rows,
-        /// writing `out[i * stride + r]`.
-        #[cfg(target_arch = "x86_64")]
-        pub fn vec_dot_many_avx512(
-            w: &[u8],
-            row_bytes: usize,
-            nrows: usize,
-            xs: &[&[BlockQ8]],
-            out: &mut [f32],
-            stride: usize,
-        ) {
-            let $nb = xs[0].len();
-            assert!(xs.len() <= 4 && xs.iter().all(|x| x.len() == $nb));
-            assert!($ok && row_bytes >= $bytes && w.len() >= nrows * row_bytes);
-            assert!(nrows == 0 || out.len() >= (nrows - 1) * stride + xs.len());
-            assert!($crate::quant::simd::avx512_available());
-            // SAFETY: AVX-512 checked above; bounds checked above.
-            unsafe {
-                match xs.len() {
-                    1 => many_avx512::<1>(w, row_bytes, nrows, xs, out, stride),
-                    2 => many_avx512::<2>(w, row_bytes, nrows, xs, out, stride),
-                    3 => many_avx512::<3>(w, row_bytes, nrows, xs, out, stride),
-                    4 => many_avx512::<4>(w, row_bytes, nrows, xs, out, stride),
-                    _ => {}
-                }
-            }
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
-        unsafe fn many_avx512<const N: usize>(
-            w: &[u8],
-            row_bytes: usize,
-            nrows: usize,
-            xs: &[&[BlockQ8]],
-            out: &mut [f32],
-            stride: usize,
-        ) {
-            let mut tmp = [0f32; 4];
-            for i in 0..nrows {
-                $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
-                avx512::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
-                for r in 0..N {
-                    *out.get_unchecked_mut(i * stride + r) = tmp[r];
-                }
-            }
-        }
+        $crate::quant::simd::row_drivers!(
+            vec_dot_avx512, vec_dot_rows_avx512, vec_dot_many_avx512, many_avx512, avx512,
+            "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c",
+            check: $crate::quant::simd::avx512_available(),
+            |$nb| bytes: $bytes, ok: $ok
+        );
     };
 }
 pub(crate) use avx512_row_drivers;
