@@ -111,27 +111,13 @@ super::simd::avx512_row_drivers!(|nb| bytes: nb * BLOCK_BYTES, ok: true);
 unsafe fn avx512<const N: usize>(w: &[u8], xs: &[&[BlockQ8]], out: &mut [f32]) {
     use super::simd::*;
     use std::arch::x86_64::*;
-    let mut acc = [_mm512_setzero_ps(); N];
-    let p = w.as_ptr();
-    let nb = xs[0].len();
     let sixteen = _mm512_set1_epi8(16);
-    let mut i = 0;
-    while i < nb {
-        let b0 = p.add(i * BLOCK_BYTES);
-        let pair = i + 1 < nb;
-        // A lone last block reads its own bytes twice; the activations of the copy are zero.
-        let b1 = if pair { b0.add(BLOCK_BYTES) } else { b0 };
+    signed_pairs::<N>(w, xs, out, BLOCK_BYTES, |b0, b1| {
         let qh = std::ptr::read_unaligned(b0.add(2) as *const u32) as u64
             | (std::ptr::read_unaligned(b1.add(2) as *const u32) as u64) << 32;
         let nib = unpack_nibbles_pair(b0.add(6), b1.add(6));
-        let q = _mm512_mask_sub_epi8(nib, !qh, nib, sixteen);
-        let dw = pair_ps(f16_at(b0, 0), f16_at(b1, 0));
-        dot_signed_pair(&mut acc, xs, i, pair, q, dw);
-        i += 2;
-    }
-    for r in 0..N {
-        out[r] = _mm512_reduce_add_ps(acc[r]);
-    }
+        _mm512_mask_sub_epi8(nib, !qh, nib, sixteen)
+    });
 }
 
 super::packed::packed_drivers!(corr: Some(1), mins: false);

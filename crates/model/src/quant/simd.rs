@@ -424,6 +424,36 @@ pub unsafe fn dot_signed_pair<const N: usize>(
     }
 }
 
+/// The AVX-512 kernel of the 32-value formats whose blocks are an f16 scale then packed values
+/// (Q4_0, Q5_0), two blocks per 512-bit register: `decode(b0, b1)` gives the signed weight bytes
+/// of the blocks at `b0` (low half) and `b1` (high half). A lone last block is decoded twice;
+/// the activations of the copy are zero.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn signed_pairs<const N: usize>(
+    w: &[u8],
+    xs: &[&[super::BlockQ8]],
+    out: &mut [f32],
+    block_bytes: usize,
+    decode: impl Fn(*const u8, *const u8) -> __m512i,
+) {
+    let mut acc = [_mm512_setzero_ps(); N];
+    let p = w.as_ptr();
+    let nb = xs[0].len();
+    let mut i = 0;
+    while i < nb {
+        let b0 = p.add(i * block_bytes);
+        let pair = i + 1 < nb;
+        let b1 = if pair { b0.add(block_bytes) } else { b0 };
+        let dw = pair_ps(f16_at(b0, 0), f16_at(b1, 0));
+        dot_signed_pair(&mut acc, xs, i, pair, decode(b0, b1), dw);
+        i += 2;
+    }
+    for r in 0..N {
+        out[r] = _mm512_reduce_add_ps(acc[r]);
+    }
+}
+
 /// Whether the AVX-512 kernels can run here (AVX-512 F, BW, VL and VNNI besides AVX2, FMA and
 /// F16C; `EVALGAP_NO_AVX512=1` or `EVALGAP_NO_SIMD=1` disables them).
 pub fn avx512_available() -> bool {
