@@ -644,6 +644,19 @@ mod tests {
         }
     }
 
+    /// Checks `out[i * 8 + r]`, the packed kernels' product of weight row `i` (of `rb` bytes in
+    /// `w`) with activation row `r` of `xs`, against the scalar kernel `s`.
+    fn check_against_scalar(s: DotFn, w: &[u8], rb: usize, xs: &[Vec<BlockQ8>], out: &[f32], what: &str) {
+        let nr = xs.len();
+        for i in 0..w.len() / rb {
+            for (r, x) in xs.iter().enumerate() {
+                let want = s(&w[i * rb..(i + 1) * rb], x);
+                let got = out[i * 8 + r];
+                assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{what} rows {nr} row {i}: {got} vs {want}");
+            }
+        }
+    }
+
     #[test]
     fn packed_kernels_match_scalar() {
         if !avx512_available() {
@@ -671,16 +684,7 @@ mod tests {
                     let refs: Vec<&[packed::PairQ8]> = packed[..nr].iter().map(|v| v.as_slice()).collect();
                     let mut out = vec![0f32; 3 * 8];
                     f(&w, rb, 3, nb, &refs, &mut out, 8);
-                    for i in 0..3 {
-                        for r in 0..nr {
-                            let want = s(&w[i * rb..(i + 1) * rb], &xs[r]);
-                            let got = out[i * 8 + r];
-                            assert!(
-                                (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
-                                "{t:?} n {n} rows {nr} row {i}: {got} vs {want}"
-                            );
-                        }
-                    }
+                    check_against_scalar(s, &w, rb, &xs[..nr], &out, &format!("{t:?} n {n}"));
                 }
             }
         }
@@ -718,16 +722,7 @@ mod tests {
                 let refs: Vec<&[packed::SuperQ8]> = packed[..nr].iter().map(|v| v.as_slice()).collect();
                 let mut out = vec![0f32; 3 * 8];
                 f(&w, rb, 3, &refs, &mut out, 8);
-                for i in 0..3 {
-                    for r in 0..nr {
-                        let want = s(&w[i * rb..(i + 1) * rb], &xs[r]);
-                        let got = out[i * 8 + r];
-                        assert!(
-                            (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
-                            "{t:?} rows {nr} row {i}: {got} vs {want}"
-                        );
-                    }
-                }
+                check_against_scalar(s, &w, rb, &xs[..nr], &out, &format!("{t:?}"));
             }
         }
     }
