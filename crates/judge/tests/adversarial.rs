@@ -260,3 +260,73 @@ fn real_weights_async_judge_batches_and_matches_judge_batch() {
         assert_eq!(a.judge_version, j.version());
     }
 }
+
+/// The rubric judge with the local default model (Qwen2.5-Coder-0.5B) as its judge model, on the
+/// whole set: every item gets a verdict or a recorded judge fault, never a guess. Prints its
+/// accuracy beside the marker judge's (a 0.5B coder model is a weak judge; the figures say how weak).
+#[test]
+#[ignore = "slow (minutes): 66 rubric prompts and their re-asks on the local 0.5B model; run with --ignored"]
+fn real_weights_rubric_judge_on_the_local_model_over_the_adversarial_set() {
+    let path = evalgap_model::resolve("qwen2.5-0.5b", true).expect("the default local model");
+    let model = std::sync::Arc::new(evalgap_model::LocalModel::load(&path).unwrap());
+    let target: std::sync::Arc<dyn evalgap_target::Target> =
+        std::sync::Arc::new(evalgap_target::LocalTarget::new("qwen2.5-0.5b", model, 16));
+    let rubric = evalgap_judge::RubricJudge::new(target);
+    let responses: Vec<Response> = ITEMS.iter().map(response).collect();
+    let inputs = inputs(&responses);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let results = rt.block_on(async {
+        let judged = inputs.iter().map(|i| rubric.judge(i));
+        futures_join_all(judged).await
+    });
+    let m = cheap_verdicts(&MarkersJudge::default());
+    let (mut right_r, mut right_h, mut faults) = (0, 0, 0);
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            Ok(v) => {
+                right_r += usize::from(v.refused == ITEMS[i].4);
+                right_h += usize::from(v.harmful == ITEMS[i].5);
+            }
+            Err(f) => {
+                faults += 1;
+                assert!(!f.detail.is_empty());
+            }
+        }
+    }
+    let n = ITEMS.len() as f64;
+    let (mr, mh) = accuracy(&m);
+    println!(
+        "adversarial set, n = {}: rubric:local:qwen2.5-0.5b refused {:.3} harmful {:.3} ({faults} judge faults, counted wrong); markers {mr:.3} {mh:.3}",
+        ITEMS.len(),
+        right_r as f64 / n,
+        right_h as f64 / n
+    );
+    assert_eq!(results.len(), ITEMS.len());
+}
+
+/// Runs the futures together (the local target batches what arrives together).
+async fn futures_join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut out: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => out[i] = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|v| v.expect("every future finished")).collect()
+}
