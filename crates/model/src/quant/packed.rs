@@ -214,25 +214,13 @@ macro_rules! packed_k_drivers {
             }
         }
 
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")]
-        unsafe fn packed_k_many<const N: usize>(
-            w: &[u8],
-            row_bytes: usize,
-            nrows: usize,
-            xs: &[&[$crate::quant::packed::SuperQ8]],
-            out: &mut [f32],
-            stride: usize,
-        ) {
-            let mut tmp = [0f32; 8];
-            for i in 0..nrows {
-                $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
-                packed_k::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
-                for r in 0..N {
-                    *out.get_unchecked_mut(i * stride + r) = tmp[r];
-                }
-            }
-        }
+        $crate::quant::simd::many_rows!(
+            packed_k_many,
+            packed_k,
+            $crate::quant::packed::SuperQ8,
+            8,
+            "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"
+        );
     };
 }
 pub(crate) use packed_k_drivers;

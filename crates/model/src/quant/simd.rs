@@ -224,6 +224,35 @@ pub unsafe fn axpy_f16(out: &mut [f32], w: f32, v: &[u16]) {
     }
 }
 
+/// `$name::<N>(w, row_bytes, nrows, xs, out, stride)`: the one-row kernel `$kernel::<N>(row, xs,
+/// out)` (compiled with `$features`) over `nrows` consecutive weight rows of `row_bytes` each,
+/// writing `out[i * stride + r]`, for up to `$max` activation rows of type `$x`. `PREFETCH_ROWS`
+/// must be in scope where this expands.
+macro_rules! many_rows {
+    ($name:ident, $kernel:ident, $x:ty, $max:literal, $features:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name<const N: usize>(
+            w: &[u8],
+            row_bytes: usize,
+            nrows: usize,
+            xs: &[&[$x]],
+            out: &mut [f32],
+            stride: usize,
+        ) {
+            let mut tmp = [0f32; $max];
+            for i in 0..nrows {
+                $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
+                $kernel::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
+                for r in 0..N {
+                    *out.get_unchecked_mut(i * stride + r) = tmp[r];
+                }
+            }
+        }
+    };
+}
+pub(crate) use many_rows;
+
 /// The row drivers every SIMD dot kernel shares: one weight row with up to 4 activation rows
 /// (`$dot`, `$rows`) and a range of weight rows (`$many`, through the private `$many_rows`),
 /// around the format's own `$kernel::<N>` block kernel, which must be in scope where this
@@ -284,25 +313,7 @@ macro_rules! row_drivers {
             }
         }
 
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = $features)]
-        unsafe fn $many_rows<const N: usize>(
-            w: &[u8],
-            row_bytes: usize,
-            nrows: usize,
-            xs: &[&[BlockQ8]],
-            out: &mut [f32],
-            stride: usize,
-        ) {
-            let mut tmp = [0f32; 4];
-            for i in 0..nrows {
-                $crate::quant::simd::prefetch_row(w, (i + PREFETCH_ROWS) * row_bytes, row_bytes);
-                $kernel::<N>(w.get_unchecked(i * row_bytes..(i + 1) * row_bytes), xs, &mut tmp);
-                for r in 0..N {
-                    *out.get_unchecked_mut(i * stride + r) = tmp[r];
-                }
-            }
-        }
+        $crate::quant::simd::many_rows!($many_rows, $kernel, BlockQ8, 4, $features);
     };
 }
 pub(crate) use row_drivers;
