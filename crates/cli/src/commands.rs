@@ -350,13 +350,18 @@ fn rejudge(a: RejudgeArgs) -> Result<ExitCode> {
 
 fn transforms() -> Result<ExitCode> {
     for t in evalgap_transform::catalogue() {
-        println!("{} ({}; pool of {} templates)", t.name, t.family, t.pool_size);
+        match t.pool_size {
+            0 => println!("{} ({})", t.name, t.family),
+            n => println!("{} ({}; pool of {n} templates)", t.name, t.family),
+        }
         println!("  {}", t.description);
         if !t.params.is_empty() {
             println!("  parameters: {}", t.params);
         }
         let example = evalgap_transform::example(t.name)?;
-        println!("  example, on \"{}\":", evalgap_transform::EXAMPLE_REQUEST);
+        let adaptive = evalgap_transform::strategy(&example).is_some();
+        let what = if adaptive { "starting point (the loop runs while the trial runs)" } else { "example" };
+        println!("  {what}, on \"{}\":", evalgap_transform::EXAMPLE_REQUEST);
         for m in &example.messages {
             let text: String = m.content.chars().take(300).collect();
             let more = if m.content.chars().count() > 300 { " …" } else { "" };
@@ -369,7 +374,9 @@ fn transforms() -> Result<ExitCode> {
         }
         println!();
     }
-    println!("Chains: `a+b` applies a then b (`roleplay+base64`). `all` runs every transform above on its own.");
+    println!(
+        "Chains: `a+b` applies a then b (`roleplay+base64`). `all` runs every template transform on its own: all of the above but `translate` (it needs a language and --translator) and the adaptive `pair`, `crescendo` and `suffix-search` (each trial costs up to N queries)."
+    );
     Ok(ExitCode::SUCCESS)
 }
 

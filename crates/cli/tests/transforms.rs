@@ -208,3 +208,16 @@ fn the_rotation_ledger_splits_new_from_reused_variants() {
     // Resuming a run does not count its own variants as reused.
     assert_eq!(run("c0", "0"), [("baseline".to_string(), 8), ("new".to_string(), 8)]);
 }
+
+#[test]
+fn the_catalogue_lists_every_transform_with_an_example() {
+    let out = String::from_utf8(run_ok(&["transforms"]).stdout).unwrap();
+    for t in evalgap_transform::catalogue() {
+        assert!(out.lines().any(|l| l.starts_with(&format!("{} (", t.name))), "{} missing", t.name);
+    }
+    assert!(out.contains("roleplay (role-play; pool of"));
+    assert!(out.contains("pair (attacker)\n"), "no pool for attacker steps");
+    assert_eq!(out.matches("starting point (the loop runs while the trial runs)").count(), 3);
+    assert!(out.contains("[tools] shell, send_email, browse, write_file"));
+    assert!(out.contains("but `translate`"), "says what `all` leaves out");
+}
