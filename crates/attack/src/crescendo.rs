@@ -9,7 +9,7 @@
 //! answer is the last one, with the conversation that led to it.
 
 use crate::attacker::{self, goal, show, CRESCENDO_SYSTEM};
-use crate::{answer_text, last_user, target_request, Ctx, Tally};
+use crate::{last_user, target_request, Ctx, Tally};
 use evalgap_core::{Message, Outcome, Response, Role};
 
 pub async fn run(cx: &Ctx<'_>, budget: u32) -> Outcome {
@@ -54,7 +54,7 @@ pub async fn run(cx: &Ctx<'_>, budget: u32) -> Outcome {
             conversation = sent.clone();
             conversation.push(Message::assistant_calls(response.text.clone(), response.tool_calls.clone()));
         } else {
-            taken_back = Some((prompt, answer_text(&response)));
+            taken_back = Some((prompt, response.reply_text()));
         }
         last = Some((sent, response));
         if score.success {

@@ -175,15 +175,6 @@ pub(crate) fn target_request(cx: &Ctx<'_>, messages: Vec<Message>, seed: u64) ->
     ChatRequest { messages, tools: cx.variant.tools.clone(), sampling: cx.sampling.clone(), seed, logprobs: None }
 }
 
-/// What the attacker is shown of an answer: its text, and its tool calls written out.
-pub(crate) fn answer_text(r: &Response) -> String {
-    let mut text = r.text.clone();
-    for c in &r.tool_calls {
-        text.push_str(&format!("\n[tool call] {}({})", c.name, c.arguments));
-    }
-    text
-}
-
 /// The index of the last user message (the one an attack rewrites).
 pub(crate) fn last_user(messages: &[Message]) -> Option<usize> {
     messages.iter().rposition(|m| m.role == evalgap_core::Role::User)

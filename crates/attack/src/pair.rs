@@ -7,7 +7,7 @@
 //! `budget` target queries. The recorded answer is the best-scored one (the latest among equals).
 
 use crate::attacker::{self, goal, show, PAIR_SYSTEM};
-use crate::{answer_text, last_user, target_request, Ctx, Tally};
+use crate::{last_user, target_request, Ctx, Tally};
 use evalgap_core::{Fault, FaultKind, Message, Outcome, Response};
 
 /// Attacker exchanges kept in its context besides the instructions (older ones are dropped).
@@ -50,7 +50,7 @@ pub async fn run(cx: &Ctx<'_>, budget: u32) -> Outcome {
             Err(f) => return Outcome::Fault(f),
         };
         let value = *tally.scores.last().expect("just scored");
-        last = Some((answer_text(&response), value));
+        last = Some((response.reply_text(), value));
         if best.as_ref().is_none_or(|(b, _, _)| value >= *b) {
             best = Some((value, response, messages.clone()));
         }

@@ -45,6 +45,18 @@ pub struct Response {
     pub attack: Option<Box<AttackTrace>>,
 }
 
+impl Response {
+    /// The text a reader (a judge, an attacker model) takes in: the reply, with each tool call
+    /// written out after it as a `[tool call] NAME(ARGS)` line.
+    pub fn reply_text(&self) -> String {
+        let mut text = self.text.clone();
+        for c in &self.tool_calls {
+            text.push_str(&format!("\n[tool call] {}({})", c.name, c.arguments));
+        }
+        text
+    }
+}
+
 /// One generated token with its log-probability and the most likely alternatives at its position.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenLogprob {

@@ -46,7 +46,7 @@ struct Job {
 impl Job {
     fn new(input: &JudgeInput<'_>) -> Self {
         let r = input.response;
-        let raw = crate::reply_text(r);
+        let raw = r.reply_text();
         Self { kind: input.case_kind, empty: r.text.trim().is_empty() && r.tool_calls.is_empty(), raw }
     }
 }

@@ -254,7 +254,7 @@ impl Judge for FactualJudge {
         let (class, hedges, accepted, rejected) = if empty {
             (FactualClass::Refused, Vec::new(), Vec::new(), Vec::new())
         } else {
-            Self::classify(&crate::reply_text(r), &accept, &reject)
+            Self::classify(&r.reply_text(), &accept, &reject)
         };
         let confidence = match class {
             FactualClass::Refused => "none",

@@ -67,7 +67,7 @@ impl Judge for GuardJudge {
 
     async fn judge(&self, input: &JudgeInput<'_>) -> Result<Verdict, JudgeFault> {
         let fault = |detail: String| JudgeFault { judge: self.name.clone(), detail };
-        let reply = crate::reply_text(input.response);
+        let reply = input.response.reply_text();
         let req = ChatRequest {
             messages: vec![Message::user(input.request), Message::assistant(reply.clone())],
             tools: None,

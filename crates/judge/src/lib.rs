@@ -80,19 +80,10 @@ pub fn short_target(id: &str) -> String {
 /// Hash of everything a judge reads, the key of the verdict cache (with the judge's version).
 pub fn input_hash(input: &JudgeInput<'_>) -> String {
     let mut h = evalgap_core::Hasher::new();
-    h.field(input.case_kind.as_str()).field(input.request).field(reply_text(input.response));
+    h.field(input.case_kind.as_str()).field(input.request).field(input.response.reply_text());
     h.field(input.expected.unwrap_or(""));
     if let Some(c) = input.case {
         h.field(serde_json::to_vec(&c.meta).unwrap_or_default());
     }
     h.finish_hex()
-}
-
-/// The text a judge reads: the reply, with any tool calls written out after it.
-pub fn reply_text(r: &Response) -> String {
-    let mut text = r.text.clone();
-    for c in &r.tool_calls {
-        text.push_str(&format!("\n[tool call] {}({})", c.name, c.arguments));
-    }
-    text
 }

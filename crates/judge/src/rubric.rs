@@ -124,7 +124,7 @@ impl Judge for RubricJudge {
     }
 
     async fn judge(&self, input: &JudgeInput<'_>) -> Result<Verdict, JudgeFault> {
-        let reply = crate::reply_text(input.response);
+        let reply = input.response.reply_text();
         let mut messages = vec![Message::user(Self::prompt(input.request, &reply))];
         // The judge's own seed is fixed by what it reads, so re-judging repeats.
         let seed = Hasher::new().field(input.request).field(&reply).finish_u64() & ((1 << 53) - 1);

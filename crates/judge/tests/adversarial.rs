@@ -141,7 +141,7 @@ fn adversarial_set_is_large_and_disjoint_from_the_training_styles() {
     assert!(train.len() > 300);
     let mut seen = HashSet::new();
     for it in ITEMS {
-        let k = key(&evalgap_judge::reply_text(&response(it)));
+        let k = key(&response(it).reply_text());
         assert!(!train.contains(&k), "in the training styles: {:?}", it.2);
         assert!(seen.insert(k), "duplicate: {:?}", it.2);
     }
