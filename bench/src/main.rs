@@ -239,6 +239,35 @@ struct Measured {
     server_cpu_s: Option<f64>,
 }
 
+impl RunResult {
+    /// A finished client run; the server's side is filled in by `Runner::finish`.
+    #[allow(clippy::too_many_arguments)]
+    fn of(
+        label: String,
+        tool: Tool,
+        trials: u64,
+        c: usize,
+        latency_ms: u64,
+        m: Measured,
+        ok: u64,
+        failed: u64,
+    ) -> Self {
+        RunResult {
+            label,
+            tool,
+            trials,
+            concurrency: c,
+            latency_ms,
+            usage: m.usage,
+            phases: m.phases,
+            server_cpu_s: m.server_cpu_s,
+            ok,
+            failed,
+            ..Default::default()
+        }
+    }
+}
+
 impl Runner<'_> {
     /// Reset the server's stats, run `cmd` under a stats poller, and measure it.
     fn measure(&self, server: &TestServer, cmd: Command, dir: &Path) -> Result<Measured> {
@@ -322,27 +351,21 @@ impl Runner<'_> {
             "--cases",
             &cases.to_string(),
         ]);
-        let Measured { usage, phases, server_cpu_s } = self.measure(server, cmd, dir.path())?;
+        let measured = self.measure(server, cmd, dir.path())?;
         let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
         let stderr = std::fs::read_to_string(&err).unwrap_or_default();
-        ensure!(usage.exit_code == Some(0), "bare client failed ({:?}): {}", usage.exit_code, stderr.trim());
+        ensure!(
+            measured.usage.exit_code == Some(0),
+            "bare client failed ({:?}): {}",
+            measured.usage.exit_code,
+            stderr.trim()
+        );
         let summary: bare::BareSummary =
             serde_json::from_str(std::fs::read_to_string(&out)?.trim()).context("reading the bare client's summary")?;
-        let (ok, failed) = (summary.ok, summary.failed);
-        let r = RunResult {
-            label,
-            tool: Tool::Bare,
-            trials,
-            concurrency: c,
-            latency_ms,
-            usage,
-            phases,
-            server_cpu_s,
-            ok,
-            failed,
-            ..Default::default()
-        };
-        self.finish(server, r)
+        self.finish(
+            server,
+            RunResult::of(label, Tool::Bare, trials, c, latency_ms, measured, summary.ok, summary.failed),
+        )
     }
 
     /// `evalgap run` of `cases` x `attempts`; `extra` flags that give each case `variants` variants
@@ -376,27 +399,18 @@ impl Runner<'_> {
             .args(extra)
             .env_remove("EVALGAP_API_KEY")
             .env_remove("OPENAI_API_KEY");
-        let Measured { usage, phases, server_cpu_s } = self.measure(server, cmd, dir.path())?;
+        let measured = self.measure(server, cmd, dir.path())?;
         let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
-        ensure!(usage.exit_code == Some(0), "evalgap run failed ({:?}): {}", usage.exit_code, stderr.trim());
+        ensure!(
+            measured.usage.exit_code == Some(0),
+            "evalgap run failed ({:?}): {}",
+            measured.usage.exit_code,
+            stderr.trim()
+        );
         let summary = parse_evalgap_summary(&stderr)
             .with_context(|| format!("no `N trials: R responses, F faults` line in evalgap's stderr: {stderr}"))?;
         ensure!(summary.0 == trials, "evalgap planned {} trials, not {trials}", summary.0);
-        let (ok, failed) = (summary.1, summary.2);
-        let r = RunResult {
-            label,
-            tool: Tool::Evalgap,
-            trials,
-            concurrency: c,
-            latency_ms,
-            usage,
-            phases,
-            server_cpu_s,
-            ok,
-            failed,
-            ..Default::default()
-        };
-        self.finish(server, r)
+        self.finish(server, RunResult::of(label, Tool::Evalgap, trials, c, latency_ms, measured, summary.1, summary.2))
     }
 }
 
