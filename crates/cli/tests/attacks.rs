@@ -162,14 +162,8 @@ fn an_attacker_step_without_an_attacker_is_refused_before_sending() {
     let suite = env.path("suite.jsonl");
     write_suite(&suite, 2, 0);
     for spec in ["pair", "crescendo:3"] {
-        let o = evalgap()
-            .args(["run", "--suite", suite.to_str().unwrap(), "--target", &env.target("m"), "--transform", spec])
-            .arg("--out")
-            .arg(env.path(spec))
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(1));
-        assert!(String::from_utf8_lossy(&o.stderr).contains("--attacker"), "{}", String::from_utf8_lossy(&o.stderr));
+        let err = env.run_refused(&suite, &env.path(spec), "m", &["--transform", spec]);
+        assert!(err.contains("--attacker"), "{err}");
     }
     assert_eq!(env.server.stats().requests, 0);
 }

@@ -63,24 +63,8 @@ fn all_transforms_run_beside_the_plain_baseline_on_the_same_cases() {
     assert!(md.contains("## By transform") && md.contains("## By turn format") && md.contains("over-refusal (benign)"));
 
     // A transform that does not exist is refused before anything is sent.
-    let before = env.server.stats().requests;
-    let o = evalgap()
-        .args([
-            "run",
-            "--suite",
-            suite.to_str().unwrap(),
-            "--target",
-            &env.target("m"),
-            "--transform",
-            "nonsense",
-            "--out",
-        ])
-        .arg(env.path("run2"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("nonsense"));
-    assert_eq!(env.server.stats().requests, before);
+    let err = env.run_refused(&suite, &env.path("run2"), "m", &["--transform", "nonsense"]);
+    assert!(err.contains("nonsense"), "{err}");
 }
 
 #[test]
@@ -158,22 +142,8 @@ fn translate_goes_through_the_translator_once_and_is_cached() {
     run_ok(&args);
     assert_eq!(env.server.stats().requests, 40);
     // Without a translator, nothing is sent and the error says what to pass.
-    let o = evalgap()
-        .args([
-            "run",
-            "--suite",
-            suite.to_str().unwrap(),
-            "--target",
-            &env.target("m"),
-            "--transform",
-            "translate:sw",
-            "--out",
-        ])
-        .arg(env.path("run2"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--translator"));
+    let err = env.run_refused(&suite, &env.path("run2"), "m", &["--transform", "translate:sw"]);
+    assert!(err.contains("--translator"), "{err}");
 }
 
 #[test]

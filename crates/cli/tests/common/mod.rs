@@ -34,6 +34,22 @@ impl Env {
         let base = ["run", "--suite", suite.to_str().unwrap(), "--target", &target, "--attempts", &attempts, "--out"];
         run_ok(&[&base[..], &[out.to_str().unwrap()], extra].concat())
     }
+
+    /// `evalgap run` of `suite` against `model` into `out` with `extra` flags, which must be refused
+    /// with exit code 1 before any request reaches the server; returns its stderr.
+    pub fn run_refused(&self, suite: &Path, out: &Path, model: &str, extra: &[&str]) -> String {
+        let before = self.server.stats().requests;
+        let target = self.target(model);
+        let o = evalgap()
+            .args(["run", "--suite", suite.to_str().unwrap(), "--target", &target, "--out", out.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert_eq!(self.server.stats().requests, before, "a refused run sent requests");
+        stderr
+    }
 }
 
 /// Writes a native JSONL suite of `harmful` harmful and `benign` benign cases; benign ones carry
