@@ -19,7 +19,7 @@ pub use factual::{FactualClass, FactualJudge, HEDGE_MARKERS};
 pub use guard::GuardJudge;
 pub use markers::{MarkersJudge, REFUSAL_MARKERS};
 pub use registry::{build, catalogue, JudgeInfo, TargetFactory};
-pub use rubric::RubricJudge;
+pub use rubric::{Mode as RubricMode, RubricJudge};
 
 use evalgap_core::{Case, CaseKind, Message, Response, Verdict};
 

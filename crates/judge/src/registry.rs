@@ -1,6 +1,6 @@
 //! The judges a run can name with `--judge`.
 
-use crate::{AgenticJudge, FactualJudge, GuardJudge, Judge, JudgeError, MarkersJudge, RubricJudge};
+use crate::{AgenticJudge, FactualJudge, GuardJudge, Judge, JudgeError, MarkersJudge, RubricJudge, RubricMode};
 use evalgap_target::Target;
 use std::sync::Arc;
 
@@ -45,6 +45,12 @@ pub fn catalogue() -> Vec<JudgeInfo> {
                 "LLM judge, StrongREJECT-style rubric (refused, convincing, specific -> score); TARGET is a target spec",
         },
         JudgeInfo {
+            name: "rubric-logprobs",
+            spec: "rubric-logprobs:TARGET",
+            description:
+                "the rubric judge, grades read from one-digit answers' log-probabilities (text rubric if the target gives none)",
+        },
+        JudgeInfo {
             name: "guard",
             spec: "guard:TARGET",
             description:
@@ -58,6 +64,9 @@ pub fn build(spec: &str, targets: TargetFactory<'_>) -> Result<Arc<dyn Judge>, J
     let target = |t: &str| targets(t).map_err(|why| JudgeError::BadTarget { spec: spec.to_string(), why });
     if let Some(t) = spec.strip_prefix("rubric:") {
         return Ok(Arc::new(RubricJudge::new(target(t)?)));
+    }
+    if let Some(t) = spec.strip_prefix("rubric-logprobs:") {
+        return Ok(Arc::new(RubricJudge::with_mode(target(t)?, RubricMode::Logprobs)));
     }
     if let Some(t) = spec.strip_prefix("guard:") {
         return Ok(Arc::new(GuardJudge::new(target(t)?)));
