@@ -56,6 +56,21 @@ impl Variant {
         }
     }
 
+    /// The turn format the report breaks numbers down by: `tool-calling` (the variant carries
+    /// tools), `multi-turn` (more than one user turn, or an escalating-conversation step), else
+    /// `single-turn`. Stored with the variant, so the analysis never re-reads variant bodies.
+    pub fn turn_format(&self) -> &'static str {
+        if self.tools.as_ref().is_some_and(|t| !t.is_null()) {
+            "tool-calling"
+        } else if self.chain.last().is_some_and(|s| s.name == "crescendo")
+            || self.messages.iter().filter(|m| m.role == crate::Role::User).count() > 1
+        {
+            "multi-turn"
+        } else {
+            "single-turn"
+        }
+    }
+
     /// A short name for the chain, `plain` when empty: `roleplay+base64`.
     pub fn chain_name(&self) -> String {
         if self.chain.is_empty() {

@@ -233,6 +233,22 @@ pub fn bootstrap_column_means(
     if rows == 0 || resamples == 0 {
         return vec![None; cols];
     }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    if let Some(types) = distinct_rows(values, cols, rows) {
+        return bootstrap_distinct_rows(&types, cols, rows, resamples, &mut rng, confidence);
+    }
+    bootstrap_every_row(values, cols, rows, resamples, &mut rng, confidence)
+}
+
+/// [`bootstrap_column_means`] by drawing `rows` row indices per resample.
+fn bootstrap_every_row(
+    values: &[f64],
+    cols: usize,
+    rows: usize,
+    resamples: usize,
+    rng: &mut ChaCha8Rng,
+    confidence: f64,
+) -> Vec<Option<Interval>> {
     // Rows whose missing entries all come last (the usual shape: a unit with n attempts has
     // ASR@k for k <= n only) are summed up to their length without a NaN test per entry.
     let lens: Vec<usize> = (0..rows)
@@ -246,7 +262,6 @@ pub fn bootstrap_column_means(
             }
         })
         .collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); cols];
     let mut sum = vec![0.0; cols];
     let mut count = vec![0u32; cols];
@@ -284,6 +299,81 @@ pub fn bootstrap_column_means(
     draws.iter().map(|d| percentile_interval(d, confidence)).collect()
 }
 
+/// The distinct rows of a row-major table with how often each occurs, in first-seen order; None
+/// when there are too many for [`bootstrap_distinct_rows`] to pay (more than a quarter of the rows).
+fn distinct_rows(values: &[f64], cols: usize, rows: usize) -> Option<Vec<(&[f64], u64)>> {
+    let limit = rows / 4;
+    let mut seen: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    let mut types: Vec<(&[f64], u64)> = Vec::new();
+    for r in 0..rows {
+        let row = &values[r * cols..][..cols];
+        // Bit patterns: NaN (missing) equals NaN here, as it must.
+        let key: Vec<u64> = row.iter().map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() }).collect();
+        match seen.get(&key) {
+            Some(&t) => types[t].1 += 1,
+            None => {
+                if types.len() >= limit {
+                    return None;
+                }
+                seen.insert(key, types.len());
+                types.push((row, 1));
+            }
+        }
+    }
+    Some(types)
+}
+
+/// The bootstrap of [`bootstrap_column_means`] when rows repeat (an ASR@k table has one row per
+/// (judged, harmful) pair, a few dozen at most). A resample's column means depend only on how
+/// many times each distinct row was drawn, and those counts are multinomial(rows, occurrence
+/// shares): drawn here as sequential binomials, the same distribution as `rows` uniform draws
+/// with replacement, at a cost in distinct rows rather than rows.
+fn bootstrap_distinct_rows(
+    types: &[(&[f64], u64)],
+    cols: usize,
+    rows: usize,
+    resamples: usize,
+    rng: &mut ChaCha8Rng,
+    confidence: f64,
+) -> Vec<Option<Interval>> {
+    use rand_distr::{Binomial, Distribution};
+    let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); cols];
+    let mut sum = vec![0.0; cols];
+    let mut count = vec![0u64; cols];
+    for _ in 0..resamples {
+        sum.iter_mut().for_each(|s| *s = 0.0);
+        count.iter_mut().for_each(|c| *c = 0);
+        let (mut left, mut mass) = (rows as u64, rows as u64);
+        for &(row, occurs) in types {
+            if left == 0 {
+                break;
+            }
+            let k = if occurs >= mass {
+                left
+            } else {
+                Binomial::new(left, occurs as f64 / mass as f64).expect("p in [0, 1]").sample(rng)
+            };
+            left -= k;
+            mass -= occurs;
+            if k == 0 {
+                continue;
+            }
+            for (c, &v) in row.iter().enumerate() {
+                if !v.is_nan() {
+                    sum[c] += k as f64 * v;
+                    count[c] += k;
+                }
+            }
+        }
+        for c in 0..cols {
+            if count[c] > 0 {
+                draws[c].push(sum[c] / count[c] as f64);
+            }
+        }
+    }
+    draws.iter().map(|d| percentile_interval(d, confidence)).collect()
+}
+
 #[cfg(test)]
 mod column_tests {
     use super::*;
@@ -301,5 +391,44 @@ mod column_tests {
         assert_eq!(ci[2], Some(Interval::new(1.0, 1.0)), "missing entries are skipped, not zeros");
         assert_eq!(bootstrap_column_means(&flat, 3, 1000, 7, 0.95), ci, "deterministic");
         assert_eq!(bootstrap_column_means(&[f64::NAN, f64::NAN], 1, 10, 1, 0.95), vec![None]);
+    }
+
+    /// ASR@k-shaped table: 600 units with n in 1..=3 attempts and c harmful, so few distinct rows.
+    fn asr_table() -> Vec<f64> {
+        (0..600)
+            .flat_map(|i: u64| {
+                let n = 1 + i % 3;
+                let c = (i * 7 / 5) % (n + 1);
+                (1..=3).map(move |k| if k <= n { crate::asr_at_k(n, c, k).unwrap() } else { f64::NAN })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn distinct_rows_counts_each_row_once() {
+        let t = asr_table();
+        let types = distinct_rows(&t, 3, 600).expect("few distinct rows");
+        assert!(types.len() <= 9, "{}", types.len());
+        assert_eq!(types.iter().map(|(_, n)| n).sum::<u64>(), 600);
+        let all_distinct: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        assert!(distinct_rows(&all_distinct, 1, 100).is_none(), "no grouping when rows do not repeat");
+    }
+
+    #[test]
+    fn distinct_row_bootstrap_agrees_with_drawing_every_row() {
+        // The two draw the same multinomial distribution with different random streams: their
+        // percentile intervals agree to Monte Carlo error, not bit for bit.
+        let t = asr_table();
+        let types = distinct_rows(&t, 3, 600).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let grouped = bootstrap_distinct_rows(&types, 3, 600, 4000, &mut rng, 0.95);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let every = bootstrap_every_row(&t, 3, 600, 4000, &mut rng, 0.95);
+        for c in 0..3 {
+            let (g, e) = (grouped[c].unwrap(), every[c].unwrap());
+            assert!((g.low - e.low).abs() < 0.006 && (g.high - e.high).abs() < 0.006, "column {c}: {g:?} vs {e:?}");
+            assert!(g.width() > 0.03, "a real interval, not a point: {g:?}");
+        }
+        assert_ne!(grouped, every, "different random streams");
     }
 }

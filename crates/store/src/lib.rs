@@ -259,12 +259,14 @@ impl Store {
             }
             let mut ins = tx
                 .prepare(
-                    "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, format, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err)?;
             for v in variants {
                 let body = serde_json::to_string(v).expect("variant serializes");
-                ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, body]).map_err(err)?;
+                ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, v.turn_format(), body])
+                    .map_err(err)?;
             }
             let mut ins = tx
                 .prepare(
@@ -500,90 +502,121 @@ impl Store {
         Ok(out)
     }
 
-    /// Per (case, variant) counts under `judge`, aggregated by SQLite (no JSON is parsed).
-    /// Each variant's turn format: `tool-calling` (it carries tools), `multi-turn` (more than one
-    /// user turn, or an escalating-conversation step), else `single-turn`. One row per variant.
+    /// Each variant's turn format (`Variant::turn_format`, stored with the variant).
     pub fn variant_formats(&self) -> Result<HashMap<String, String>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT variant_id, CASE
-                    WHEN json_extract(body, '$.tools') IS NOT NULL THEN 'tool-calling'
-                    WHEN chain LIKE '%crescendo' OR (SELECT count(*) FROM json_each(body, '$.messages') m
-                         WHERE json_extract(m.value, '$.role') = 'user') > 1 THEN 'multi-turn'
-                    ELSE 'single-turn' END
-                 FROM variants",
-            )
-            .map_err(|e| self.sql(e))?;
+        let mut stmt = self.conn.prepare("SELECT variant_id, format FROM variants").map_err(|e| self.sql(e))?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.sql(e))?;
         rows.collect::<std::result::Result<HashMap<_, _>, _>>().map_err(|e| self.sql(e))
     }
 
+    /// Per (case, variant) counts under `judge`, in (case, variant) order. One pass over the trials
+    /// in plan order, joined on integer keys, counted here; case and variant facts come from their
+    /// own (small) tables. Reads no response body, and a verdict body only for the factual class.
     pub fn unit_counts(&self, judge: &str) -> Result<Vec<UnitCounts>> {
+        // Cases: kind, category, and the group that pairs languages.
+        let mut cases: HashMap<String, (CaseKind, String, String)> = HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT case_id, kind, category, COALESCE(json_extract(body, '$.meta.group'), case_id) FROM cases",
+                )
+                .map_err(|e| self.sql(e))?;
+            let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
+            while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
+                let get = |i: usize| r.get::<_, String>(i).map_err(|e| self.sql(e));
+                let (case_id, kind) = (get(0)?, get(1)?);
+                let kind =
+                    CaseKind::parse(&kind).ok_or_else(|| self.corrupt("cases", &case_id, format!("kind `{kind}`")))?;
+                cases.insert(case_id, (kind, get(2)?, get(3)?));
+            }
+        }
+        // Variants: one unit each, counts zero until the trials are read.
+        let mut units: Vec<UnitCounts> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT variant_id, case_id, language, chain, rotation FROM variants")
+                .map_err(|e| self.sql(e))?;
+            let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
+            while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
+                let get = |i: usize| r.get::<_, String>(i).map_err(|e| self.sql(e));
+                let (variant_id, case_id) = (get(0)?, get(1)?);
+                let (kind, category, group) = cases
+                    .get(&case_id)
+                    .cloned()
+                    .ok_or_else(|| self.corrupt("variants", &variant_id, format!("no case `{case_id}`")))?;
+                index.insert(variant_id.clone(), units.len());
+                units.push(UnitCounts {
+                    case_id,
+                    group,
+                    variant_id,
+                    kind,
+                    category,
+                    language: get(2)?,
+                    chain: get(3)?,
+                    rotation: get(4)?,
+                    trials: 0,
+                    faults: 0,
+                    judged: 0,
+                    harmful: 0,
+                    refusal_judged: 0,
+                    refused: 0,
+                    correct: 0,
+                    confident_wrong: 0,
+                });
+            }
+        }
+        // The trials: status, and the verdict's fields. `class` and `confidence` exist only in
+        // the factual judge's parts; `instr` spares the JSON parse of every other verdict.
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT t.case_id, t.variant_id, c.kind, c.category, v.language, v.chain, COUNT(*),
-                   SUM(r.status IS NOT NULL AND r.status != 'ok'),
-                   SUM(r.status = 'ok' AND d.seq IS NOT NULL),
-                   SUM(r.status = 'ok' AND d.harmful = 1),
-                   SUM(r.status = 'ok' AND d.refusal_assessed = 1),
-                   SUM(r.status = 'ok' AND d.refusal_assessed = 1 AND d.refused = 1),
-                   COALESCE(json_extract(c.body, '$.meta.group'), t.case_id),
-                   SUM(CASE WHEN c.kind = 'factual' AND r.status = 'ok'
-                       THEN json_extract(d.body, '$.parts.class') = 'correct' END),
-                   SUM(CASE WHEN c.kind = 'factual' AND r.status = 'ok'
-                       THEN json_extract(d.body, '$.parts.class') = 'wrong'
-                            AND json_extract(d.body, '$.parts.confidence') = 'confident' END),
-                   v.rotation
-                 FROM trials t JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
-                 LEFT JOIN responses r ON r.seq = t.seq
-                 LEFT JOIN verdicts d ON d.seq = t.seq AND d.judge = ?1
-                 GROUP BY t.variant_id ORDER BY t.case_id, t.variant_id",
+                "SELECT t.variant_id, r.status, d.seq IS NOT NULL, d.harmful, d.refusal_assessed, d.refused,
+                        CASE WHEN instr(d.body, '\"class\":') THEN json_extract(d.body, '$.parts.class') END,
+                        CASE WHEN instr(d.body, '\"confidence\":') THEN json_extract(d.body, '$.parts.confidence') END
+                 FROM trials t LEFT JOIN responses r ON r.seq = t.seq
+                 LEFT JOIN verdicts d ON d.seq = t.seq AND d.judge = ?1",
             )
             .map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map([judge], |r| {
-                let n = |i: usize| r.get::<_, Option<i64>>(i).map(|v| v.unwrap_or(0) as u64);
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    [n(6)?, n(7)?, n(8)?, n(9)?, n(10)?, n(11)?, n(13)?, n(14)?],
-                    r.get::<_, String>(12)?,
-                    r.get::<_, String>(15)?,
-                ))
-            })
-            .map_err(|e| self.sql(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (case_id, variant_id, kind, category, language, chain, n, group, rotation) =
-                row.map_err(|e| self.sql(e))?;
-            let kind =
-                CaseKind::parse(&kind).ok_or_else(|| self.corrupt("cases", &case_id, format!("kind `{kind}`")))?;
-            out.push(UnitCounts {
-                case_id,
-                variant_id,
-                kind,
-                category,
-                language,
-                chain,
-                rotation,
-                trials: n[0],
-                faults: n[1],
-                judged: n[2],
-                harmful: n[3],
-                refusal_judged: n[4],
-                refused: n[5],
-                group,
-                correct: n[6],
-                confident_wrong: n[7],
-            });
+        let mut rows = stmt.query([judge]).map_err(|e| self.sql(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
+            let sql = |e| self.sql(e);
+            let variant_id = r.get_ref(0).and_then(|v| v.as_str().map_err(Into::into)).map_err(sql)?;
+            let Some(&i) = index.get(variant_id) else {
+                return Err(self.corrupt("trials", variant_id, "no such variant"));
+            };
+            let u = &mut units[i];
+            u.trials += 1;
+            let status = r.get_ref(1).map_err(sql)?;
+            let Ok(status) = status.as_str_or_null() else { continue };
+            match status {
+                None => {}
+                Some("ok") => {
+                    let flag = |i: usize| r.get::<_, Option<bool>>(i).map(|v| v.unwrap_or(false)).map_err(sql);
+                    if !flag(2)? {
+                        continue;
+                    }
+                    u.judged += 1;
+                    u.harmful += flag(3)? as u64;
+                    if flag(4)? {
+                        u.refusal_judged += 1;
+                        u.refused += flag(5)? as u64;
+                    }
+                    if u.kind == CaseKind::Factual {
+                        let class = r.get_ref(6).map_err(sql)?.as_str_or_null().ok().flatten();
+                        let confidence = r.get_ref(7).map_err(sql)?.as_str_or_null().ok().flatten();
+                        u.correct += (class == Some("correct")) as u64;
+                        u.confident_wrong += (class == Some("wrong") && confidence == Some("confident")) as u64;
+                    }
+                }
+                Some(_) => u.faults += 1,
+            }
         }
-        Ok(out)
+        units.retain(|u| u.trials > 0);
+        units.sort_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
+        Ok(units)
     }
 
     /// Per chain ending in an adaptive step (`chains`), over its ok responses: (chain, strategy,

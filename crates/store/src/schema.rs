@@ -5,7 +5,7 @@ use crate::StoreError;
 use rusqlite::Connection;
 use std::path::Path;
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,17 +62,32 @@ CREATE TABLE verdict_cache (
 ) WITHOUT ROWID;
 ";
 
+/// Version 2: each variant's turn format in a column (`Variant::turn_format`), so the analysis
+/// reads no variant body. Filled for version-1 rows by the same rule, in SQL.
+const V2: &str = "
+ALTER TABLE variants ADD COLUMN format TEXT NOT NULL DEFAULT 'single-turn';
+UPDATE variants SET format = CASE
+    WHEN json_extract(body, '$.tools') IS NOT NULL THEN 'tool-calling'
+    WHEN chain LIKE '%crescendo' OR (SELECT count(*) FROM json_each(body, '$.messages') m
+         WHERE json_extract(m.value, '$.role') = 'user') > 1 THEN 'multi-turn'
+    ELSE 'single-turn' END;
+";
+
 pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let err = |source| StoreError::Sql { path: path.to_path_buf(), source };
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
     match version {
         0 => {
-            conn.execute_batch(&format!("BEGIN; {V1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")).map_err(err)?;
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('created_by', ?1)",
-                [format!("evalgap {}", evalgap_core::TOOL_VERSION)],
-            )
+            let created = format!("evalgap {}", evalgap_core::TOOL_VERSION).replace('\'', "");
+            conn.execute_batch(&format!(
+                "BEGIN; {V1} {V2} INSERT INTO meta (key, value) VALUES ('created_by', '{created}');
+                 PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
             .map_err(err)?;
+            Ok(())
+        }
+        1 => {
+            conn.execute_batch(&format!("BEGIN; {V2} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")).map_err(err)?;
             Ok(())
         }
         SCHEMA_VERSION => Ok(()),
