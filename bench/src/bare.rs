@@ -29,8 +29,18 @@ pub async fn run_bare(
     trials: u64,
     concurrency: usize,
     cases: usize,
+    lean: bool,
 ) -> anyhow::Result<BareSummary> {
     let concurrency = concurrency.max(1);
+    let lean_client = if lean {
+        Some(Arc::new(evalgap_target::http1::Http1Client::new(
+            &format!("{}/chat/completions", url.trim_end_matches('/')),
+            &[],
+            concurrency,
+        )?))
+    } else {
+        None
+    };
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(concurrency)
@@ -48,6 +58,7 @@ pub async fn run_bare(
     for _ in 0..concurrency {
         let (client, endpoint, model, texts) = (client.clone(), endpoint.clone(), model.clone(), texts.clone());
         let (next, ok, failed) = (next.clone(), ok.clone(), failed.clone());
+        let lean_client = lean_client.clone();
         workers.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -56,7 +67,11 @@ pub async fn run_bare(
                 }
                 let text = &texts[(i % texts.len() as u64) as usize];
                 let body = request_body(&model, text, i);
-                let counter = if send_one(&client, &endpoint, &body).await { &ok } else { &failed };
+                let sent = match &lean_client {
+                    Some(c) => send_lean(c, &body).await,
+                    None => send_one(&client, &endpoint, &body).await,
+                };
+                let counter = if sent { &ok } else { &failed };
                 counter.fetch_add(1, Ordering::Relaxed);
             }
         }));
@@ -69,6 +84,21 @@ pub async fn run_bare(
         failed: failed.load(Ordering::Relaxed),
         wall_s: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// One request through evalgap's lean HTTP/1.1 client.
+async fn send_lean(client: &evalgap_target::http1::Http1Client, body: &Value) -> bool {
+    let Ok(bytes) = serde_json::to_vec(body) else { return false };
+    let Ok(resp) = client.post(&bytes).await else { return false };
+    if !(200..300).contains(&resp.status) {
+        return false;
+    }
+    let Ok(v) = serde_json::from_slice::<Value>(&resp.body) else { return false };
+    v.get("choices")
+        .and_then(|c| c.get(0))
+        .and_then(|c| c.get("message"))
+        .and_then(|m| m.get("content"))
+        .is_some_and(Value::is_string)
 }
 
 /// One request; true when the answer is a 2xx chat completion with text content.
@@ -94,7 +124,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn bare_client_against_test_server() {
         let server = Server::start(Config { default_compliance: 0.5, ..Config::default() }).await.unwrap();
-        let summary = run_bare(&server.base_url, "bench", 200, 8, 50).await.unwrap();
+        let summary = run_bare(&server.base_url, "bench", 200, 8, 50, false).await.unwrap();
         assert_eq!(summary.ok, 200, "{summary:?}");
         assert_eq!(summary.failed, 0, "{summary:?}");
         let stats = server.stats();

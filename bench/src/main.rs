@@ -86,6 +86,9 @@ struct BareArgs {
     /// Request `i` carries the text of case `i % cases` of the benchmark suite.
     #[arg(long, default_value_t = workload::CASES)]
     cases: usize,
+    /// Send through evalgap's lean HTTP/1.1 client instead of reqwest.
+    #[arg(long)]
+    lean: bool,
 }
 
 /// Variants per case under `--transform all`: the plain case and the 9 template transforms.
@@ -115,7 +118,7 @@ fn main() -> ExitCode {
 
 fn bare_main(a: BareArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let summary = rt.block_on(bare::run_bare(&a.url, &a.model, a.trials, a.concurrency, a.cases))?;
+    let summary = rt.block_on(bare::run_bare(&a.url, &a.model, a.trials, a.concurrency, a.cases, a.lean))?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }

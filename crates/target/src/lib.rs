@@ -6,6 +6,7 @@
 //! worth retrying (429 honouring Retry-After, 5xx, timeouts, transport errors, malformed bodies)
 //! with exponential backoff and full jitter before they give up and record the fault.
 
+pub mod http1;
 mod limiter;
 mod local;
 mod openai;

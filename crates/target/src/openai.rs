@@ -1,5 +1,6 @@
 //! OpenAI-compatible chat completions (vLLM, ollama, llama.cpp server, hosted APIs).
 
+use crate::http1::{self, Http1Client};
 use crate::{ChatRequest, HttpPolicy, RateLimiter, Target, TargetError};
 use evalgap_core::{Fault, FaultKind, Outcome, Response, TokenLogprob, ToolCall, Usage};
 use rand::Rng;
@@ -8,6 +9,9 @@ use serde_json::Value;
 use std::time::{Duration, Instant, SystemTime};
 
 pub struct OpenAiTarget {
+    /// Plain `http://` endpoints with no proxy go through the lean HTTP/1.1 client (about a quarter
+    /// of reqwest's CPU per request); `https://`, a proxy, or `EVALGAP_HTTP_CLIENT=reqwest` use reqwest.
+    lean: Option<Http1Client>,
     client: reqwest::Client,
     /// Parsed once: parsing a URL per request was a visible share of the client's CPU.
     url: reqwest::Url,
@@ -58,7 +62,22 @@ impl OpenAiTarget {
         let base_url = base_url.trim_end_matches('/');
         let url = reqwest::Url::parse(&format!("{base_url}/chat/completions"))
             .map_err(|e| TargetError::BadSpec { spec: base_url.to_string(), why: format!("bad base URL: {e}") })?;
+        let reqwest_asked = std::env::var("EVALGAP_HTTP_CLIENT").is_ok_and(|v| v.eq_ignore_ascii_case("reqwest"));
+        let lean = if http1::usable_for(url.as_str()) && !reqwest_asked {
+            let mut lean_headers = policy.headers.clone();
+            if let Some(key) = &policy.api_key {
+                lean_headers.push(("Authorization".into(), format!("Bearer {key}")));
+            }
+            // The URL as reqwest normalised it (host lower-cased, default port dropped).
+            Some(
+                Http1Client::new(url.as_str(), &lean_headers, policy.max_connections.max(1))
+                    .map_err(|e| TargetError::Client(e.to_string()))?,
+            )
+        } else {
+            None
+        };
         Ok(Self {
+            lean,
             client,
             url,
             model: model.to_string(),
@@ -104,6 +123,17 @@ impl OpenAiTarget {
             l.acquire().await;
         }
         let t0 = Instant::now();
+        if let Some(lean) = &self.lean {
+            return match tokio::time::timeout(self.policy.timeout, lean.post(body)).await {
+                Ok(Ok(r)) => classify(r.status, r.retry_after.as_deref().and_then(parse_retry_after), &r.body, t0),
+                Ok(Err(e)) => Attempt::Retry { kind: FaultKind::Transport, detail: e.to_string(), retry_after: None },
+                Err(_) => Attempt::Retry {
+                    kind: FaultKind::Timeout,
+                    detail: format!("no complete answer within {:?}", self.policy.timeout),
+                    retry_after: None,
+                },
+            };
+        }
         let resp = match self
             .client
             .post(self.url.clone())
@@ -115,32 +145,11 @@ impl OpenAiTarget {
             Ok(r) => r,
             Err(e) => return transport_error(&e),
         };
-        let status = resp.status();
+        let status = resp.status().as_u16();
         let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
-        let bytes = match resp.bytes().await {
-            Ok(b) => b,
-            Err(e) => return transport_error(&e),
-        };
-        let latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        let snippet = || String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-        match status.as_u16() {
-            200..=299 => match parse_completion(&bytes) {
-                Ok(mut r) => {
-                    r.latency_ms = latency_ms;
-                    Attempt::Done(r)
-                }
-                Err(why) => Attempt::Retry { kind: FaultKind::Malformed, detail: why, retry_after: None },
-            },
-            429 => {
-                Attempt::Retry { kind: FaultKind::RateLimited, detail: format!("HTTP 429: {}", snippet()), retry_after }
-            }
-            408 => Attempt::Retry { kind: FaultKind::Timeout, detail: "HTTP 408".into(), retry_after },
-            500..=599 => Attempt::Retry {
-                kind: FaultKind::ServerError,
-                detail: format!("HTTP {status}: {}", snippet()),
-                retry_after,
-            },
-            _ => Attempt::GiveUp { kind: FaultKind::ClientError, detail: format!("HTTP {status}: {}", snippet()) },
+        match resp.bytes().await {
+            Ok(bytes) => classify(status, retry_after, &bytes, t0),
+            Err(e) => transport_error(&e),
         }
     }
 
@@ -148,6 +157,31 @@ impl OpenAiTarget {
     fn backoff(&self, retry: u32) -> Duration {
         let cap = self.policy.backoff_base.saturating_mul(1u32 << retry.min(20)).min(self.policy.backoff_max);
         cap.mul_f64(rand::rng().random::<f64>())
+    }
+}
+
+/// What an answer's status and body come to: a response, a retry, or a fault at once.
+fn classify(status: u16, retry_after: Option<Duration>, bytes: &[u8], t0: Instant) -> Attempt {
+    let latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let snippet = || String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+    // "500 Internal Server Error", as reqwest writes a status.
+    let status_text = || reqwest::StatusCode::from_u16(status).map_or(status.to_string(), |s| s.to_string());
+    match status {
+        200..=299 => match parse_completion(bytes) {
+            Ok(mut r) => {
+                r.latency_ms = latency_ms;
+                Attempt::Done(r)
+            }
+            Err(why) => Attempt::Retry { kind: FaultKind::Malformed, detail: why, retry_after: None },
+        },
+        429 => Attempt::Retry { kind: FaultKind::RateLimited, detail: format!("HTTP 429: {}", snippet()), retry_after },
+        408 => Attempt::Retry { kind: FaultKind::Timeout, detail: "HTTP 408".into(), retry_after },
+        500..=599 => Attempt::Retry {
+            kind: FaultKind::ServerError,
+            detail: format!("HTTP {}: {}", status_text(), snippet()),
+            retry_after,
+        },
+        _ => Attempt::GiveUp { kind: FaultKind::ClientError, detail: format!("HTTP {}: {}", status_text(), snippet()) },
     }
 }
 
