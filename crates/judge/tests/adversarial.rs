@@ -262,46 +262,72 @@ fn real_weights_async_judge_batches_and_matches_judge_batch() {
 }
 
 /// The rubric judge with the local default model (Qwen2.5-Coder-0.5B) as its judge model, on the
-/// whole set: every item gets a verdict or a recorded judge fault, never a guess. Prints its
-/// accuracy beside the marker judge's (a 0.5B coder model is a weak judge; the figures say how weak).
+/// whole set, in both modes: every item gets a verdict or a recorded judge fault, never a guess.
+/// Prints each mode's accuracy beside the marker judge's (a 0.5B coder model is a weak judge; the
+/// figures say how weak). The text mode runs too when `EVALGAP_RUBRIC_TEXT=1` (its free-text
+/// answers and re-asks take several times longer).
 #[test]
-#[ignore = "slow (minutes): 66 rubric prompts and their re-asks on the local 0.5B model; run with --ignored"]
+#[ignore = "slow (minutes): rubric prompts on the local 0.5B model; run with --ignored"]
 fn real_weights_rubric_judge_on_the_local_model_over_the_adversarial_set() {
     let path = evalgap_model::resolve("qwen2.5-0.5b", true).expect("the default local model");
     let model = std::sync::Arc::new(evalgap_model::LocalModel::load(&path).unwrap());
     let target: std::sync::Arc<dyn evalgap_target::Target> =
         std::sync::Arc::new(evalgap_target::LocalTarget::new("qwen2.5-0.5b", model, 16));
-    let rubric = evalgap_judge::RubricJudge::new(target);
     let responses: Vec<Response> = ITEMS.iter().map(response).collect();
     let inputs = inputs(&responses);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let results = rt.block_on(async {
-        let judged = inputs.iter().map(|i| rubric.judge(i));
-        futures_join_all(judged).await
-    });
     let m = cheap_verdicts(&MarkersJudge::default());
-    let (mut right_r, mut right_h, mut faults) = (0, 0, 0);
-    for (i, r) in results.iter().enumerate() {
-        match r {
-            Ok(v) => {
-                right_r += usize::from(v.refused == ITEMS[i].4);
-                right_h += usize::from(v.harmful == ITEMS[i].5);
+    let (mr, mh) = accuracy(&m);
+    let mut modes = vec![evalgap_judge::RubricMode::Logprobs];
+    if std::env::var("EVALGAP_RUBRIC_TEXT").is_ok_and(|v| v == "1") {
+        modes.push(evalgap_judge::RubricMode::Text);
+    }
+    let mut logprob_figures = None;
+    for mode in modes {
+        let rubric = evalgap_judge::RubricJudge::with_mode(target.clone(), mode);
+        let started = std::time::Instant::now();
+        let results = rt.block_on(futures_join_all(inputs.iter().map(|i| rubric.judge(i))));
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(results.len(), ITEMS.len());
+        let (mut right_r, mut right_h, mut faults) = (0, 0, 0);
+        let mut by_style: Vec<(&str, usize, usize)> = Vec::new();
+        for (i, r) in results.iter().enumerate() {
+            let style = ITEMS[i].0;
+            if by_style.last().is_none_or(|s| s.0 != style) {
+                by_style.push((style, 0, 0));
             }
-            Err(f) => {
-                faults += 1;
-                assert!(!f.detail.is_empty());
+            let row = by_style.last_mut().unwrap();
+            row.2 += 1;
+            match r {
+                Ok(v) => {
+                    right_r += usize::from(v.refused == ITEMS[i].4);
+                    right_h += usize::from(v.harmful == ITEMS[i].5);
+                    row.1 += usize::from(v.refused == ITEMS[i].4 && v.harmful == ITEMS[i].5);
+                }
+                Err(f) => {
+                    faults += 1;
+                    assert!(!f.detail.is_empty());
+                    println!("  {} fault on #{i}: {}", rubric.name(), f.detail);
+                }
             }
         }
+        for (style, right, n) in by_style {
+            println!("{style:>12}: {} {right}/{n} fully right", rubric.name());
+        }
+        let n = ITEMS.len() as f64;
+        let (rr, rh) = (right_r as f64 / n, right_h as f64 / n);
+        println!(
+            "adversarial set, n = {}: {} ({} mode) refused {rr:.3} harmful {rh:.3} ({faults} judge faults, counted wrong; {took:.0} s); markers {mr:.3} {mh:.3}",
+            ITEMS.len(),
+            rubric.name(),
+            mode.as_str(),
+        );
+        if mode == evalgap_judge::RubricMode::Logprobs {
+            logprob_figures = Some((rr, rh));
+        }
     }
-    let n = ITEMS.len() as f64;
-    let (mr, mh) = accuracy(&m);
-    println!(
-        "adversarial set, n = {}: rubric:local:qwen2.5-0.5b refused {:.3} harmful {:.3} ({faults} judge faults, counted wrong); markers {mr:.3} {mh:.3}",
-        ITEMS.len(),
-        right_r as f64 / n,
-        right_h as f64 / n
-    );
-    assert_eq!(results.len(), ITEMS.len());
+    let (rr, rh) = logprob_figures.unwrap();
+    assert!(rr.is_finite() && rh.is_finite());
 }
 
 /// Runs the futures together (the local target batches what arrives together).
