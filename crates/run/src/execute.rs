@@ -3,7 +3,8 @@
 use crate::judging::Judges;
 use crate::{RunError, RunOptions};
 use evalgap_core::Outcome;
-use evalgap_store::{Counts, PendingTrial, Record, SharedBodies, Store};
+use crate::plan::TrialSource;
+use evalgap_store::{Counts, PendingTrial, Record, Store};
 use evalgap_target::ChatRequest;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use tokio::sync::{mpsc, Semaphore};
 /// Trials read from the store per page.
 const PAGE: usize = 1024;
 /// Records committed per transaction at most; batches form by themselves under load.
-const MAX_BATCH: usize = 2048;
+const MAX_BATCH: usize = 512;
 
 /// Whether to draw a progress bar (on stderr).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +75,16 @@ pub async fn judge_backlog(store: &mut Store, judges: &Arc<Judges>, concurrency:
     Ok(written)
 }
 
-pub(crate) async fn execute(store: Store, opts: &RunOptions, judges: Arc<Judges>) -> Result<RunSummary, RunError> {
+pub(crate) async fn execute(
+    store: Store,
+    opts: &RunOptions,
+    judges: Arc<Judges>,
+    source: Arc<TrialSource>,
+    setup: Option<Setup>,
+) -> Result<RunSummary, RunError> {
     let counts = store.counts()?;
-    let bar = progress_bar(opts.progress, counts.trials, counts.trials - counts.pending);
+    let total = source.len();
+    let bar = progress_bar(opts.progress, total, total - counts.pending.min(total));
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(Stats::default());
 
@@ -90,20 +98,32 @@ pub(crate) async fn execute(store: Store, opts: &RunOptions, judges: Arc<Judges>
         })
     };
 
-    // Producer: pages pending trials out of the store on its own read connection.
+    // Producer: trials come from the plan in memory. With nothing recorded yet every trial is
+    // pending; otherwise the store says which are (seq and id, paged on its own read connection)
+    // and each id is checked against the plan's.
     let (trial_tx, trial_rx) = async_channel::bounded::<PendingTrial>(opts.concurrency * 2 + PAGE);
-    let reader = Store::open_existing(&opts.out)?;
+    let reader = if setup.is_some() { None } else { Some(Store::open_existing(&opts.out)?) };
     let producer = {
         let stop = stop.clone();
+        let source = source.clone();
         tokio::task::spawn_blocking(move || -> Result<(), RunError> {
-            let mut shared = SharedBodies::default();
+            let send = |p: PendingTrial| !stop.load(Ordering::SeqCst) && trial_tx.send_blocking(p).is_ok();
+            let Some(reader) = reader else {
+                for seq in 1..=source.len() as i64 {
+                    if !send(source.at(seq).expect("seq within the plan")) {
+                        return Ok(());
+                    }
+                }
+                return Ok(());
+            };
             let mut after = 0;
             loop {
-                let page = reader.pending_page(after, PAGE, &mut shared)?;
-                let Some(last) = page.last() else { return Ok(()) };
-                after = last.seq;
-                for p in page {
-                    if stop.load(Ordering::SeqCst) || trial_tx.send_blocking(p).is_err() {
+                let page = reader.pending(after, PAGE)?;
+                let Some(&(last, _)) = page.last() else { return Ok(()) };
+                after = last;
+                for (seq, id) in page {
+                    let p = source.at(seq).filter(|p| p.trial_id == id).ok_or(RunError::PlanMismatch { seq })?;
+                    if !send(p) {
                         return Ok(());
                     }
                 }
@@ -113,13 +133,19 @@ pub(crate) async fn execute(store: Store, opts: &RunOptions, judges: Arc<Judges>
 
     // Writer: one thread owns the store's write connection and commits batches. The channel is
     // bounded, so a slow disk slows the workers instead of piling records up in memory.
-    let (rec_tx, rec_rx) = mpsc::channel::<Record>(MAX_BATCH * 2);
+    let (rec_tx, rec_rx) = mpsc::channel::<Record>(MAX_BATCH);
     let writer = {
+        let mut store = store;
         let bar = bar.clone();
         let done = done.clone();
         std::thread::Builder::new()
             .name("evalgap-writer".into())
-            .spawn(move || write_loop(store, rec_rx, bar, done))
+            .spawn(move || {
+                if let Some(setup) = setup {
+                    setup.write(&mut store, &source)?;
+                }
+                write_loop(store, rec_rx, bar, done)
+            })
             .map_err(|e| RunError::Writer(e.to_string()))?
     };
 
@@ -201,6 +227,36 @@ pub(crate) async fn execute(store: Store, opts: &RunOptions, judges: Arc<Judges>
         target_model: done.model.get().cloned(),
         ..Default::default()
     })
+}
+
+/// What the writer thread does before the first record when the store has no plan yet.
+pub(crate) struct Setup {
+    /// The rotation marks to take from the shared ledger, when the run keeps one.
+    pub rotating: Option<Rotation>,
+}
+
+/// A fresh run's transformed variants, to mark in the rotation ledger.
+pub(crate) struct Rotation {
+    pub ledger: PathBuf,
+    /// The run folder, canonical: the ledger tells this run's own marks from other runs'.
+    pub run: String,
+    pub cycle: u32,
+    /// (variant id, chain name).
+    pub variants: Vec<(String, String)>,
+}
+
+impl Setup {
+    /// Writes the plan, then marks each transformed variant `new` or `reused` from the ledger. A
+    /// resumed run keeps the marks it started with: this runs only when the plan is first written.
+    fn write(self, store: &mut Store, source: &TrialSource) -> Result<(), RunError> {
+        source.write(store)?;
+        if let Some(r) = self.rotating {
+            let reused = evalgap_store::Ledger::open(&r.ledger)?.mark(&r.run, r.cycle, &r.variants)?;
+            let marks: Vec<(String, bool)> = r.variants.into_iter().map(|(id, _)| id).zip(reused).collect();
+            store.set_rotation(&marks)?;
+        }
+        Ok(())
+    }
 }
 
 /// The stop judge of adaptive attacks: the run's first judge.

@@ -18,7 +18,7 @@ mod translate;
 
 pub use execute::{judge_backlog, Progress, RunSummary};
 pub use judging::{Judged, Judges};
-pub use plan::Plan;
+pub use plan::{Plan, TrialSource};
 
 use evalgap_core::{Case, ProtocolCard, Sampling};
 use evalgap_judge::Judge;
@@ -82,6 +82,8 @@ pub enum RunError {
     NoTranslator,
     #[error("`pair` and `crescendo` need an attacker model: pass --attacker TARGET (any target spec, e.g. local:qwen2.5-0.5b or openai:MODEL@URL)")]
     NoAttacker,
+    #[error("the store's trial {seq} is not the one this protocol plans (was the store edited?); pass a new --out folder")]
+    PlanMismatch { seq: i64 },
     #[error("the store writer stopped: {0}")]
     Writer(String),
 }
@@ -110,24 +112,25 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
         translate::translate_variants(&mut plan.variants, translator, &store).await?;
     }
     phases.mark("plan variants");
+    // A store with no plan yet gets it from the writer thread while the first trials are already
+    // being sent (their records wait in the writer's queue until the plan is committed).
     let fresh = store.counts()?.trials == 0;
-    plan.write(&mut store)?;
-    phases.mark("write plan");
-    // Marked once, when the plan is first written: a resumed run keeps the marks it started with.
-    if let (Some(path), true) = (&opts.ledger, fresh) {
-        // Only transformed variants rotate; the plain baseline is the same every cycle.
-        let rotating: Vec<(String, String)> =
-            plan.variants.iter().filter(|v| !v.chain.is_empty()).map(|v| (v.id.clone(), v.chain_name())).collect();
-        let run = std::fs::canonicalize(&opts.out).unwrap_or_else(|_| opts.out.clone()).display().to_string();
-        let reused = evalgap_store::Ledger::open(path)?.mark(&run, opts.cycle, &rotating)?;
-        let marks: Vec<(String, bool)> = rotating.into_iter().map(|(id, _)| id).zip(reused).collect();
-        store.set_rotation(&marks)?;
-    }
-    phases.mark("rotation ledger");
+    let setup = fresh.then(|| {
+        let rotating = opts.ledger.as_ref().map(|path| {
+            // Only transformed variants rotate; the plain baseline is the same every cycle.
+            let variants: Vec<(String, String)> =
+                plan.variants.iter().filter(|v| !v.chain.is_empty()).map(|v| (v.id.clone(), v.chain_name())).collect();
+            let run = std::fs::canonicalize(&opts.out).unwrap_or_else(|_| opts.out.clone()).display().to_string();
+            execute::Rotation { ledger: path.clone(), run, cycle: opts.cycle, variants }
+        });
+        execute::Setup { rotating }
+    });
     let judges = Arc::new(Judges::new(&opts.judges, &store)?);
-    execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
-    phases.mark("judge backlog");
-    let mut summary = execute::execute(store, &opts, judges).await?;
+    if !fresh {
+        execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
+        phases.mark("judge backlog");
+    }
+    let mut summary = execute::execute(store, &opts, judges, Arc::new(plan.into_source()), setup).await?;
     phases.mark("send and judge");
     summary.resumed = resumed;
     let store = Store::open_existing(&opts.out)?;

@@ -4,8 +4,10 @@
 //! transform's numbers sit beside the plain numbers on the same cases.
 
 use evalgap_core::{Case, Sampling, Trial, Variant};
-use evalgap_store::{Store, StoreError};
+use evalgap_store::{PendingTrial, Store, StoreError};
 use evalgap_transform::{Chain, TransformError};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 pub struct Plan<'a> {
     pub cases: &'a [Case],
@@ -33,17 +35,68 @@ impl<'a> Plan<'a> {
                 variants.push(evalgap_transform::apply(chain, case, seed, cycle)?);
             }
         }
+        // Two chains that give the same variant (same case, chain and messages) give one variant,
+        // so that every trial id is distinct by construction.
+        let mut seen = HashSet::with_capacity(variants.len());
+        variants.retain(|v| seen.insert(v.id.clone()));
         Ok(Self { cases, variants, attempts, target: target.to_string(), sampling: sampling.clone(), seed })
     }
 
-    /// Every trial, generated lazily in plan order (variant-major, then attempt).
-    pub fn trials(&self) -> impl Iterator<Item = Trial> + '_ {
-        self.variants.iter().flat_map(move |v| {
-            (0..self.attempts).map(move |a| Trial::new(v, a, &self.target, &self.sampling, self.seed))
-        })
+    /// The plan as the workers read it: any trial by its plan position, built on demand.
+    pub fn into_source(self) -> TrialSource {
+        let cases: HashMap<&str, Arc<Case>> = self.cases.iter().map(|c| (c.id.as_str(), Arc::new(c.clone()))).collect();
+        let variants = self
+            .variants
+            .into_iter()
+            .map(|v| (cases.get(v.case_id.as_str()).cloned().expect("a variant's case is in the plan"), Arc::new(v)))
+            .collect();
+        TrialSource {
+            cases: self.cases.to_vec(),
+            variants,
+            attempts: self.attempts,
+            target: self.target,
+            sampling: self.sampling,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Every trial of a plan, by position, without the store: the workers are fed from here, so a
+/// case or variant is never read back and parsed from the store while sending.
+pub struct TrialSource {
+    cases: Vec<Case>,
+    variants: Vec<(Arc<Case>, Arc<Variant>)>,
+    attempts: u32,
+    target: String,
+    sampling: Sampling,
+    seed: u64,
+}
+
+impl TrialSource {
+    /// Trials in the plan.
+    pub fn len(&self) -> u64 {
+        self.variants.len() as u64 * self.attempts as u64
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the plan (cases, variants, every trial in plan order: variant-major, then attempt)
+    /// into a store that has none.
     pub fn write(&self, store: &mut Store) -> Result<u64, StoreError> {
-        store.plan(self.cases, &self.variants, self.trials())
+        let trials = self.variants.iter().flat_map(move |(_, v)| {
+            (0..self.attempts).map(move |a| Trial::new(v, a, &self.target, &self.sampling, self.seed))
+        });
+        store.plan(&self.cases, self.variants.iter().map(|(_, v)| v.as_ref()), trials)
+    }
+
+    /// The trial at plan position `seq` (1-based, the store's key); None past the end.
+    pub fn at(&self, seq: i64) -> Option<PendingTrial> {
+        let i = u64::try_from(seq.checked_sub(1)?).ok()?;
+        let (case, variant) = self.variants.get((i / self.attempts as u64) as usize)?;
+        let attempt = (i % self.attempts as u64) as u32;
+        let t = Trial::new(variant, attempt, &self.target, &self.sampling, self.seed);
+        Some(PendingTrial { seq, trial_id: t.id, attempt, seed: t.seed, case: case.clone(), variant: variant.clone() })
     }
 }

@@ -234,10 +234,10 @@ impl Store {
 
     /// Writes the plan: cases, variants and trials, in one transaction. A store that already holds
     /// a plan keeps it: the caller has checked that the protocol (and so the plan) is the same.
-    pub fn plan(
+    pub fn plan<'v>(
         &mut self,
         cases: &[Case],
-        variants: &[Variant],
+        variants: impl IntoIterator<Item = &'v Variant>,
         trials: impl IntoIterator<Item = Trial>,
     ) -> Result<u64> {
         let existing = self.count("SELECT COUNT(*) FROM trials")?;
@@ -270,16 +270,15 @@ impl Store {
             }
             let mut ins = tx
                 .prepare(
-                    "INSERT INTO trials (trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO trials (seq, trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err)?;
-            for t in trials {
-                ins.execute(params![t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64]).map_err(err)?;
+            // seq is the plan position, from 1; trial ids are distinct by construction (a hash of
+            // distinct variants and attempts), so no index on them is built.
+            for (seq, t) in (1i64..).zip(trials) {
+                ins.execute(params![seq, t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64]).map_err(err)?;
             }
         }
-        // Built after the bulk insert: one sort instead of a random index insert per trial. Being
-        // unique, it also proves the plan has no duplicate trial.
-        tx.execute_batch("CREATE UNIQUE INDEX IF NOT EXISTS trials_by_id ON trials(trial_id);").map_err(err)?;
         tx.commit().map_err(err)?;
         self.count("SELECT COUNT(*) FROM trials")
     }
@@ -302,57 +301,21 @@ impl Store {
         tx.commit().map_err(err)
     }
 
-    /// Up to `limit` pending trials with `seq > after`, in plan order. `shared` keeps the cases
-    /// and variants already read, so each is parsed once per run, not once per trial.
-    pub fn pending_page(&self, after: i64, limit: usize, shared: &mut SharedBodies) -> Result<Vec<PendingTrial>> {
+    /// Up to `limit` pending trials with `seq > after`, in plan order: (seq, trial id). The run
+    /// rebuilds each from its plan and checks the id against this one.
+    pub fn pending(&self, after: i64, limit: usize) -> Result<Vec<(i64, TrialId)>> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT t.seq, t.trial_id, t.attempt, t.seed, t.case_id, t.variant_id FROM trials t
+                "SELECT t.seq, t.trial_id FROM trials t
                  WHERE t.seq > ?1 AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.seq = t.seq)
                  ORDER BY t.seq LIMIT ?2",
             )
             .map_err(|e| self.sql(e))?;
         let rows = stmt
-            .query_map(params![after, limit as i64], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
-            })
+            .query_map(params![after, limit as i64], |r| Ok((r.get::<_, i64>(0)?, TrialId(r.get(1)?))))
             .map_err(|e| self.sql(e))?;
-        let rows: Vec<_> = rows.collect::<std::result::Result<_, _>>().map_err(|e| self.sql(e))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (seq, id, attempt, seed, case_id, variant_id) in rows {
-            let case = self.shared_body("cases", &case_id, &mut shared.cases)?;
-            let variant = self.shared_body("variants", &variant_id, &mut shared.variants)?;
-            out.push(PendingTrial { seq, trial_id: TrialId(id), attempt, seed: seed as u64, case, variant });
-        }
-        Ok(out)
-    }
-
-    /// The body of row `id` of `table` (`cases` or `variants`), parsed once and shared.
-    fn shared_body<T: serde::de::DeserializeOwned>(
-        &self,
-        table: &'static str,
-        id: &str,
-        seen: &mut std::collections::HashMap<String, Arc<T>>,
-    ) -> Result<Arc<T>> {
-        if let Some(v) = seen.get(id) {
-            return Ok(v.clone());
-        }
-        let key = if table == "cases" { "case_id" } else { "variant_id" };
-        let body: String = self
-            .conn
-            .query_row(&format!("SELECT body FROM {table} WHERE {key} = ?1"), [id], |r| r.get(0))
-            .map_err(|e| self.sql(e))?;
-        let v: Arc<T> = Arc::new(serde_json::from_str(&body).map_err(|e| self.corrupt(table, id, e))?);
-        seen.insert(id.to_string(), v.clone());
-        Ok(v)
+        rows.collect::<std::result::Result<_, _>>().map_err(|e| self.sql(e))
     }
 
     /// Writes a batch of outcomes and their verdicts in one transaction. A trial that already has
@@ -802,13 +765,6 @@ pub type SampleRow = (TrialId, String, String, Response, Verdict);
 pub enum SampleField {
     Harmful,
     Refused,
-}
-
-/// Cases and variants read so far by [`Store::pending_page`].
-#[derive(Debug, Default)]
-pub struct SharedBodies {
-    cases: std::collections::HashMap<String, Arc<Case>>,
-    variants: std::collections::HashMap<String, Arc<Variant>>,
 }
 
 /// The current time as RFC 3339 (UTC).

@@ -52,12 +52,13 @@ fn planning_twice_changes_nothing() {
 #[test]
 fn pending_pages_follow_plan_order_and_shrink_as_recorded() {
     let (_d, mut store, trials) = setup(5, 2);
-    let page = store.pending_page(0, 4, &mut SharedBodies::default()).unwrap();
+    let page = store.pending(0, 4).unwrap();
     assert_eq!(
-        page.iter().map(|p| p.trial_id.clone()).collect::<Vec<_>>(),
+        page.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
         trials[..4].iter().map(|t| t.id.clone()).collect::<Vec<_>>()
     );
-    let next = store.pending_page(page.last().unwrap().seq, 100, &mut SharedBodies::default()).unwrap();
+    assert_eq!(page.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 2, 3, 4], "seq is the plan position");
+    let next = store.pending(page.last().unwrap().0, 100).unwrap();
     assert_eq!(next.len(), 6);
     store
         .record(&[
@@ -79,7 +80,9 @@ fn pending_pages_follow_plan_order_and_shrink_as_recorded() {
             },
         ])
         .unwrap();
-    assert_eq!(store.pending_page(0, 100, &mut SharedBodies::default()).unwrap().len(), 8);
+    let left = store.pending(0, 100).unwrap();
+    assert_eq!(left.len(), 8);
+    assert_eq!(left[0].0, 3, "the recorded trials 1 and 2 are no longer pending");
     let c = store.counts().unwrap();
     assert_eq!((c.trials, c.responses, c.pending, c.fault_total()), (10, 1, 8, 1));
     assert_eq!(c.faults.get("timeout"), Some(&1));
