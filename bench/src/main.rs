@@ -6,7 +6,9 @@
 //!
 //! Every measured client runs as a child process; its CPU time and peak RSS come from `wait4`. The
 //! bare client (`evalgap-bench bare ...`) sends the same requests as `evalgap run` with the same
-//! concurrency, and does nothing else: no store, no judging. Figures:
+//! concurrency, and does nothing else: no store, no judging. It sends through reqwest, the client a
+//! user would write; a second bare run (`bare --lean`) sends through evalgap's own HTTP/1.1 client,
+//! so the table also shows evalgap against the same transport (evalgap's own work alone). Figures:
 //!
 //! * evalgap's trials/s over the bare client's, both at zero server latency (goal ≥ 0.9);
 //! * evalgap's client CPU seconds per 1,000 trials (goal < 0.2);
@@ -333,6 +335,7 @@ impl Runner<'_> {
         Ok(r)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn bare(
         &self,
         server: &TestServer,
@@ -341,8 +344,10 @@ impl Runner<'_> {
         trials: u64,
         c: usize,
         cases: usize,
+        lean: bool,
     ) -> Result<RunResult> {
-        let label = format!("{label} (bare, {} trials, {latency_ms} ms)", count(trials));
+        let kind = if lean { "bare on evalgap's HTTP/1.1 client" } else { "bare" };
+        let label = format!("{label} ({kind}, {} trials, {latency_ms} ms)", count(trials));
         eprintln!("{label} ...");
         let dir = tempfile::Builder::new().prefix("bare-").tempdir_in(self.root)?;
         let mut cmd = Command::new(&self.bins.me);
@@ -354,6 +359,9 @@ impl Runner<'_> {
             "--cases",
             &cases.to_string(),
         ]);
+        if lean {
+            cmd.arg("--lean");
+        }
         let measured = self.measure(server, cmd, dir.path())?;
         let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
         let stderr = std::fs::read_to_string(&err).unwrap_or_default();
@@ -464,17 +472,20 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     // Zero latency: throughput, CPU, RSS.
     let server = TestServer::start(&bins.testserver, 0)?;
     eprintln!("test server at {} (latency 0 ms)", server.base_url);
-    let bare1 = runner.bare(&server, 0, "run 1", plan.trials(), c, plan.cases)?;
+    let bare1 = runner.bare(&server, 0, "run 1", plan.trials(), c, plan.cases, false)?;
     let eg1 = runner.evalgap(&server, 0, "run 2", &suite, plan.cases, plan.attempts, c, 1, &[])?;
-    let bare2 = runner.bare(&server, 0, "run 3", plan.trials(), c, plan.cases)?;
+    let bare2 = runner.bare(&server, 0, "run 3", plan.trials(), c, plan.cases, false)?;
     let eg2 = runner.evalgap(&server, 0, "run 4", &suite, plan.cases, plan.attempts, c, 1, &[])?;
     let big = runner.evalgap(&server, 0, "run 5", &suite, plan.cases, plan.big_attempts, c, 1, &[])?;
+    // The bare client again, sending through evalgap's own HTTP/1.1 client instead of reqwest:
+    // what is left of the gap is evalgap's own work (store, judging, plan, reports).
+    let bare_lean = runner.bare(&server, 0, "run 5b", plan.trials(), c, plan.cases, true)?;
     // Every template transform: each case plain and under the whole catalogue, one attempt each.
     let variants_suite = root.path().join("variants.jsonl");
     workload::write_suite(&variants_suite, plan.variant_cases())?;
     let all = ["--transform", "all"];
     let (vc, vn) = (plan.variant_cases(), TEMPLATE_VARIANTS);
-    let bare_v = runner.bare(&server, 0, "run 6", plan.variant_trials(), c, plan.cases)?;
+    let bare_v = runner.bare(&server, 0, "run 6", plan.variant_trials(), c, plan.cases, false)?;
     let eg_v1 = runner.evalgap(&server, 0, "run 7, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
     let eg_v2 = runner.evalgap(&server, 0, "run 8, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
     drop(server);
@@ -484,10 +495,10 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     eprintln!("test server at {} (latency {SLOW_LATENCY_MS} ms)", slow.base_url);
     let eg_if =
         runner.evalgap(&slow, SLOW_LATENCY_MS, "run 9", &in_flight_suite, c, plan.in_flight_attempts, c, 1, &[])?;
-    let bare_if = runner.bare(&slow, SLOW_LATENCY_MS, "run 10", plan.in_flight_trials(), c, c)?;
+    let bare_if = runner.bare(&slow, SLOW_LATENCY_MS, "run 10", plan.in_flight_trials(), c, c, false)?;
     drop(slow);
 
-    let runs = [&bare1, &eg1, &bare2, &eg2, &big, &eg_if, &bare_if, &bare_v, &eg_v1, &eg_v2];
+    let runs = [&bare1, &eg1, &bare2, &eg2, &big, &eg_if, &bare_if, &bare_v, &eg_v1, &eg_v2, &bare_lean];
     let metrics = metrics(&plan, &runs);
     let table = report::markdown(&metrics);
     let all_met = metrics.iter().all(|m| m.pass() != Some(false));
@@ -531,8 +542,10 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn metrics(plan: &Plan, runs: &[&RunResult; 10]) -> Vec<Metric> {
-    let [bare1, eg1, bare2, eg2, big, eg_if, bare_if, bare_v, eg_v1, eg_v2] = *runs;
+fn metrics(plan: &Plan, runs: &[&RunResult; 11]) -> Vec<Metric> {
+    let [bare1, eg1, bare2, eg2, big, eg_if, bare_if, bare_v, eg_v1, eg_v2, bare_lean] = *runs;
+    // The lean bare client's wall for as many requests as the variants run.
+    let lean_v_wall = bare_lean.usage.wall_s / bare_lean.trials as f64 * eg_v1.trials as f64;
     let eg_v = best(&[eg_v1, eg_v2], |r| r.usage.wall_s, false);
     let bare_v_best = best(&[bare_v, bare1, bare2], |r| r.usage.wall_s / r.trials as f64, false);
     // The bare client's wall for the same number of requests, from its fastest run.
@@ -580,6 +593,24 @@ fn metrics(plan: &Plan, runs: &[&RunResult; 10]) -> Vec<Metric> {
                 eg2.trials_per_s() / bare2.trials_per_s()
             ),
             goal: Goal::AtLeast(0.9),
+        },
+        Metric {
+            key: "bare_lean_trials_per_s",
+            name: format!("bare client on evalgap's HTTP/1.1 client (`bare --lean`) trials/s, {n} trials, 0 ms"),
+            value: bare_lean.trials_per_s(),
+            unit: "",
+            digits: 0,
+            detail: format!("{:.3} CPU s per 1,000 trials", bare_lean.cpu_s_per_1000()),
+            goal: Goal::None,
+        },
+        Metric {
+            key: "throughput_ratio_lean",
+            name: "evalgap / lean bare trials/s (evalgap's own work alone)".into(),
+            value: eg_best.trials_per_s() / bare_lean.trials_per_s(),
+            unit: "",
+            digits: 2,
+            detail: String::new(),
+            goal: Goal::None,
         },
         Metric {
             key: "sending_ratio",
@@ -710,6 +741,15 @@ fn metrics(plan: &Plan, runs: &[&RunResult; 10]) -> Vec<Metric> {
             goal: Goal::Below(0.05),
         },
         Metric {
+            key: "variants_evalgap_share_lean",
+            name: format!("the same share against the lean bare client, {vt} variants"),
+            value: 1.0 - lean_v_wall / eg_v.usage.wall_s,
+            unit: "",
+            digits: 3,
+            detail: format!("lean bare {lean_v_wall:.2} s for {vt} requests"),
+            goal: Goal::None,
+        },
+        Metric {
             key: "variants_trials_per_s",
             name: format!("evalgap trials/s, {vt} variants, 0 ms"),
             value: eg_v.trials_per_s(),
@@ -753,7 +793,7 @@ fn notes(plan: &Plan) -> Vec<String> {
         format!(
             "Concurrency {} for both clients. Wall time, CPU (user + sys, from wait4) and peak RSS are per child \
              process, start-up and (for evalgap) store, judging and reports included. Order: bare, evalgap, bare, \
-             evalgap, evalgap {}, then the {SLOW_LATENCY_MS} ms runs ({} trials each); the server's stats are reset \
+             evalgap, evalgap {}, bare on evalgap's HTTP/1.1 client, the variant runs, then the {SLOW_LATENCY_MS} ms runs ({} trials each); the server's stats are reset \
              before every run, and polled every 10 ms during it to split each run's wall time into start-up (to the \
              first request the server sees), sending (first to last request) and tail (last request to exit; it \
              includes the last answer's latency). Client and server share {} CPUs.",

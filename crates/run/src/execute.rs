@@ -1,9 +1,9 @@
 //! Execution: pending trials -> workers (target + judges) -> writer thread -> store.
 
 use crate::judging::Judges;
+use crate::plan::TrialSource;
 use crate::{RunError, RunOptions};
 use evalgap_core::Outcome;
-use crate::plan::TrialSource;
 use evalgap_store::{Counts, PendingTrial, Record, Store};
 use evalgap_target::ChatRequest;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -82,7 +82,9 @@ pub enum RunError {
     NoTranslator,
     #[error("`pair` and `crescendo` need an attacker model: pass --attacker TARGET (any target spec, e.g. local:qwen2.5-0.5b or openai:MODEL@URL)")]
     NoAttacker,
-    #[error("the store's trial {seq} is not the one this protocol plans (was the store edited?); pass a new --out folder")]
+    #[error(
+        "the store's trial {seq} is not the one this protocol plans (was the store edited?); pass a new --out folder"
+    )]
     PlanMismatch { seq: i64 },
     #[error("the store writer stopped: {0}")]
     Writer(String),
