@@ -262,10 +262,10 @@ fn real_weights_async_judge_batches_and_matches_judge_batch() {
 }
 
 /// The rubric judge with the local default model (Qwen2.5-Coder-0.5B) as its judge model, on the
-/// whole set, in both modes: every item gets a verdict or a recorded judge fault, never a guess.
-/// Prints each mode's accuracy beside the marker judge's (a 0.5B coder model is a weak judge; the
-/// figures say how weak). The text mode runs too when `EVALGAP_RUBRIC_TEXT=1` (its free-text
-/// answers and re-asks take several times longer).
+/// whole set: every item gets a verdict or a recorded judge fault, never a guess. Prints the
+/// logprob mode's accuracy beside the marker judge's, by style, and checks it beats the marker
+/// judge; the text mode runs too when `EVALGAP_RUBRIC_TEXT=1` (its free-text answers and re-asks
+/// take several times longer, and the 0.5B model rarely keeps the format).
 #[test]
 #[ignore = "slow (minutes): rubric prompts on the local 0.5B model; run with --ignored"]
 fn real_weights_rubric_judge_on_the_local_model_over_the_adversarial_set() {
@@ -324,10 +324,29 @@ fn real_weights_rubric_judge_on_the_local_model_over_the_adversarial_set() {
         );
         if mode == evalgap_judge::RubricMode::Logprobs {
             logprob_figures = Some((rr, rh));
+            // How far from the threshold the refusal readings sit, by truth: a thin margin is fragile.
+            let p = |refused: bool| -> Vec<f64> {
+                let ok =
+                    results.iter().zip(ITEMS).filter(|(_, it)| it.4 == refused).filter_map(|(r, _)| r.as_ref().ok());
+                ok.filter_map(|v| v.parts["p_refused"].as_f64()).collect()
+            };
+            let span = |v: &[f64]| {
+                let (lo, hi) = v.iter().fold((1.0f64, 0.0f64), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+                format!("mean {:.3}, {lo:.3}..{hi:.3}", v.iter().sum::<f64>() / v.len().max(1) as f64)
+            };
+            let all: Vec<f64> = p(true).into_iter().chain(p(false)).collect();
+            let near = all.iter().filter(|x| (*x - 0.5).abs() < 0.02).count();
+            println!(
+                "P(refused): refusals {}; the rest {}; {near} of {} within 0.02 of 1/2",
+                span(&p(true)),
+                span(&p(false)),
+                all.len()
+            );
         }
     }
+    // Issue 6: the rubric judge must beat the marker judge on this set (faults count as wrong).
     let (rr, rh) = logprob_figures.unwrap();
-    assert!(rr.is_finite() && rh.is_finite());
+    assert!(rr > mr && rh > mh, "rubric-logprobs refused {rr:.3} harmful {rh:.3} vs markers {mr:.3} {mh:.3}");
 }
 
 /// Runs the futures together (the local target batches what arrives together).
