@@ -195,16 +195,21 @@ async fn exchange(conn: &mut Conn, request: &[u8]) -> Result<(Http1Response, boo
         Err(e) if is_reset(&e) => return Err(Exchange::Stale),
         Err(e) => return Err(e.into()),
     }
-    // Read until the head is complete.
+    // Read until the head is complete. After an interim answer the buffer may already hold the
+    // next head, so it is parsed before anything more is read.
+    let mut need_read = true;
     let (status, retry_after, framing, close, head_len) = loop {
-        let n = match conn.stream.read_buf(&mut conn.buf).await {
-            Ok(n) => n,
-            Err(e) if conn.buf.is_empty() && is_reset(&e) => return Err(Exchange::Stale),
-            Err(e) => return Err(e.into()),
-        };
-        if n == 0 {
-            return Err(if conn.buf.is_empty() { Exchange::Stale } else { Http1Error::Closed.into() });
+        if need_read {
+            let n = match conn.stream.read_buf(&mut conn.buf).await {
+                Ok(n) => n,
+                Err(e) if conn.buf.is_empty() && is_reset(&e) => return Err(Exchange::Stale),
+                Err(e) => return Err(e.into()),
+            };
+            if n == 0 {
+                return Err(if conn.buf.is_empty() { Exchange::Stale } else { Http1Error::Closed.into() });
+            }
         }
+        need_read = true;
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut resp = httparse::Response::new(&mut headers);
         match resp.parse(&conn.buf) {
@@ -213,6 +218,7 @@ async fn exchange(conn: &mut Conn, request: &[u8]) -> Result<(Http1Response, boo
                 if (100..200).contains(&status) {
                     // An interim answer (100 Continue, 103 Early Hints): drop it, read the real one.
                     conn.buf.drain(..len);
+                    need_read = conn.buf.is_empty();
                     continue;
                 }
                 let mut framing = Framing::UntilClose;
@@ -347,4 +353,164 @@ fn find_crlf(b: &[u8]) -> Option<usize> {
 fn is_reset(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(e.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::net::TcpListener;
+
+    /// A raw server: for each connection, reads requests and answers each with the next of
+    /// `answers` (raw bytes); `close_after` answers per connection, then it closes. Counts
+    /// connections and requests.
+    async fn serve(answers: Vec<Vec<u8>>, close_after: usize) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/chat/completions", listener.local_addr().unwrap());
+        let (conns, reqs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let answers = Arc::new(answers);
+        let (c2, r2) = (conns.clone(), reqs.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                c2.fetch_add(1, Ordering::SeqCst);
+                let (answers, reqs) = (answers.clone(), r2.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    for _ in 0..close_after {
+                        // Read one request: head, then Content-Length bytes.
+                        let body_start = loop {
+                            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break i + 4;
+                            }
+                            let mut chunk = [0u8; 4096];
+                            let n = sock.read(&mut chunk).await.unwrap_or(0);
+                            if n == 0 {
+                                return;
+                            }
+                            buf.extend_from_slice(&chunk[..n]);
+                        };
+                        let head = String::from_utf8_lossy(&buf[..body_start]).to_string();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("Content-Length: "))
+                            .map(|v| v.trim().parse().unwrap())
+                            .unwrap_or(0);
+                        while buf.len() < body_start + len {
+                            let mut chunk = [0u8; 4096];
+                            let n = sock.read(&mut chunk).await.unwrap_or(0);
+                            if n == 0 {
+                                return;
+                            }
+                            buf.extend_from_slice(&chunk[..n]);
+                        }
+                        buf.drain(..body_start + len);
+                        let i = reqs.fetch_add(1, Ordering::SeqCst);
+                        let answer = &answers[i.min(answers.len() - 1)];
+                        if sock.write_all(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (url, conns, reqs)
+    }
+
+    fn answer(status: &str, headers: &str, body: &str) -> Vec<u8> {
+        format!("HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    }
+
+    #[tokio::test]
+    async fn content_length_answers_reuse_one_connection() {
+        let (url, conns, reqs) = serve(vec![answer("200 OK", "", "{\"a\":1}")], 100).await;
+        let c = Http1Client::new(&url, &[("X-Test".into(), "yes".into())], 4).unwrap();
+        for _ in 0..5 {
+            let r = c.post(b"{}").await.unwrap();
+            assert_eq!((r.status, r.body.as_slice()), (200, b"{\"a\":1}".as_slice()));
+        }
+        assert_eq!(reqs.load(Ordering::SeqCst), 5);
+        assert_eq!(conns.load(Ordering::SeqCst), 1, "kept alive");
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_are_joined_and_trailers_skipped() {
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"a\"\r\n3\r\n:12\r\n1\r\n}\r\n0\r\nX-Trailer: t\r\n\r\n".to_vec();
+        let (url, conns, _) = serve(vec![chunked], 100).await;
+        let c = Http1Client::new(&url, &[], 4).unwrap();
+        for _ in 0..2 {
+            let r = c.post(b"{}").await.unwrap();
+            assert_eq!(String::from_utf8(r.body).unwrap(), "{\"a\":12}");
+        }
+        assert_eq!(conns.load(Ordering::SeqCst), 1, "a chunked answer keeps the connection");
+    }
+
+    #[tokio::test]
+    async fn status_and_retry_after_are_read_and_interim_answers_skipped() {
+        let mut a = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+        a.extend(answer("429 Too Many Requests", "Retry-After: 7\r\n", "slow down"));
+        let (url, _, _) = serve(vec![a], 100).await;
+        let r = Http1Client::new(&url, &[], 1).unwrap().post(b"{}").await.unwrap();
+        assert_eq!((r.status, r.retry_after.as_deref()), (429, Some("7")));
+        assert_eq!(r.body, b"slow down");
+    }
+
+    #[tokio::test]
+    async fn connection_close_is_honoured_and_a_closed_idle_connection_is_replaced() {
+        // The server answers once per connection and closes: every request after the first finds
+        // its kept connection closed and must go out again on a fresh one, exactly once.
+        let (url, conns, reqs) = serve(vec![answer("200 OK", "", "ok")], 1).await;
+        let c = Http1Client::new(&url, &[], 4).unwrap();
+        for _ in 0..3 {
+            assert_eq!(c.post(b"{}").await.unwrap().body, b"ok");
+        }
+        assert_eq!(reqs.load(Ordering::SeqCst), 3, "no request answered twice");
+        assert_eq!(conns.load(Ordering::SeqCst), 3);
+        let (url, conns, _) = serve(vec![answer("200 OK", "Connection: close\r\n", "ok")], 100).await;
+        let c = Http1Client::new(&url, &[], 4).unwrap();
+        for _ in 0..2 {
+            c.post(b"{}").await.unwrap();
+        }
+        assert_eq!(conns.load(Ordering::SeqCst), 2, "Connection: close is not reused");
+    }
+
+    #[tokio::test]
+    async fn broken_answers_are_errors_not_responses() {
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"garbage\r\n\r\n".to_vec(), "not HTTP"),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"trunc".to_vec(), "truncated body"),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec(), "bad chunk size"),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n".to_vec(), "bad length"),
+        ];
+        for (raw, what) in cases {
+            // One answer, then the connection closes.
+            let (url, _, _) = serve(vec![raw], 1).await;
+            let r = Http1Client::new(&url, &[], 1).unwrap().post(b"{}").await;
+            assert!(r.is_err(), "{what}: {r:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_connect_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        drop(listener);
+        let e = Http1Client::new(&url, &[], 1).unwrap().post(b"{}").await.unwrap_err();
+        assert!(matches!(e, Http1Error::Connect { .. }), "{e}");
+    }
+
+    #[test]
+    fn urls_and_headers() {
+        assert!(usable_for("http://127.0.0.1:8000/v1/chat/completions") || std::env::var_os("http_proxy").is_some());
+        assert!(!usable_for("https://api.example.com/v1"));
+        assert!(!usable_for("http://user:pw@host/v1"), "credentials in the URL are reqwest's");
+        let c = Http1Client::new("http://localhost:8000/v1/chat/completions", &[("A".into(), "b".into())], 1).unwrap();
+        assert_eq!(c.addr, "localhost:8000");
+        let head = String::from_utf8(c.head.clone()).unwrap();
+        assert!(head.starts_with("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:8000\r\n"), "{head}");
+        assert!(head.contains("\r\nA: b\r\n"));
+        assert_eq!(Http1Client::new("http://example.com", &[], 1).unwrap().addr, "example.com:80");
+        assert!(Http1Client::new("http://h/v1", &[("X".into(), "a\r\nInjected: 1".into())], 1).is_err());
+    }
 }
