@@ -261,11 +261,13 @@ fn suites() -> Result<ExitCode> {
 }
 
 fn judges() -> Result<ExitCode> {
-    for info in evalgap_judge::catalogue() {
+    let catalogue = evalgap_judge::catalogue();
+    let width = catalogue.iter().map(|i| i.spec.len()).max().unwrap_or(0);
+    for info in catalogue {
         let no_target = |_: &str| Err("no target".to_string());
         let version =
             evalgap_judge::build(info.spec, &no_target).map(|j| j.version()).unwrap_or_else(|_| "per target".into());
-        println!("{:<12} {:<16} {}", info.spec, version, info.description);
+        println!("{:<width$} {:<16} {}", info.spec, version, info.description);
     }
     Ok(ExitCode::SUCCESS)
 }
