@@ -100,3 +100,40 @@ impl TrialSource {
         Some(PendingTrial { seq, trial_id: t.id, attempt, seed: t.seed, case: case.clone(), variant: variant.clone() })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evalgap_core::CaseKind;
+
+    #[test]
+    fn the_source_gives_each_trial_at_its_plan_position() {
+        let cases: Vec<Case> =
+            (0..3).map(|i| Case::single(format!("c{i}"), format!("request {i}"), CaseKind::Harmful, "cat")).collect();
+        let chains = evalgap_transform::parse("base64").unwrap();
+        let sampling = Sampling::default();
+        let plan = Plan::new(&cases, &chains, 0, 2, "openai:m@http://h", &sampling, 9).unwrap();
+        // Variant-major, then attempt: what the store's seq 1..=n holds.
+        let expected: Vec<Trial> = plan
+            .variants
+            .iter()
+            .flat_map(|v| (0..2).map(|a| Trial::new(v, a, "openai:m@http://h", &sampling, 9)))
+            .collect();
+        let source = plan.into_source();
+        assert_eq!(source.len(), 12);
+        for (i, t) in expected.iter().enumerate() {
+            let p = source.at(i as i64 + 1).unwrap();
+            assert_eq!((&p.trial_id, p.attempt, p.seed, &p.variant.id), (&t.id, t.attempt, t.seed, &t.variant_id));
+            assert_eq!(p.case.id, t.case_id);
+        }
+        assert!(source.at(0).is_none() && source.at(13).is_none());
+    }
+
+    #[test]
+    fn chains_that_give_the_same_variant_give_it_once() {
+        let cases = vec![Case::single("c0", "request", CaseKind::Harmful, "cat")];
+        let twice = [evalgap_transform::parse("rot13").unwrap(), evalgap_transform::parse("rot13").unwrap()].concat();
+        let plan = Plan::new(&cases, &twice, 0, 1, "t", &Sampling::default(), 1).unwrap();
+        assert_eq!(plan.variants.len(), 2, "plain and one rot13");
+    }
+}

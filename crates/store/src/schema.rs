@@ -7,7 +7,7 @@ use std::path::Path;
 
 pub const SCHEMA_VERSION: i64 = 2;
 
-const V1: &str = "
+pub(crate) const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- The protocol card of the run (one row).
 CREATE TABLE protocol (id INTEGER PRIMARY KEY CHECK (id = 1), card TEXT NOT NULL);

@@ -1,5 +1,5 @@
 use super::*;
-use evalgap_core::{Sampling, Trial};
+use evalgap_core::{Message, Sampling, Trial};
 
 fn setup(n_cases: usize, attempts: u32) -> (tempfile::TempDir, Store, Vec<Trial>) {
     let dir = tempfile::tempdir().unwrap();
@@ -248,4 +248,55 @@ fn unit_counts_aggregate_in_sql_and_cache_round_trips() {
     let s = store.samples("markers", CaseKind::Harmful, SampleField::Harmful, 5).unwrap();
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].3.text, "b");
+}
+
+#[test]
+fn new_variants_store_their_turn_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_or_create(dir.path()).unwrap();
+    let case = Case::single("c0", "request", CaseKind::Harmful, "cat");
+    let plain = Variant::plain(&case);
+    let tools =
+        Variant::new(&case, vec![], vec![Message::user("do it")], Some(serde_json::json!([{"type": "function"}])));
+    let turns =
+        Variant::new(&case, vec![], vec![Message::user("one"), Message::assistant("ok"), Message::user("two")], None);
+    let trials: Vec<Trial> =
+        [&plain, &tools, &turns].iter().map(|v| Trial::new(v, 0, "t", &Sampling::default(), 1)).collect();
+    store.plan(std::slice::from_ref(&case), [&plain, &tools, &turns], trials).unwrap();
+    let f = store.variant_formats().unwrap();
+    assert_eq!(f[&plain.id], "single-turn");
+    assert_eq!(f[&tools.id], "tool-calling");
+    assert_eq!(f[&turns.id], "multi-turn");
+}
+
+#[test]
+fn a_version_1_store_is_migrated_with_its_turn_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    {
+        // A store as version 1 wrote it: no format column.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!("{} PRAGMA user_version = 1;", schema::V1)).unwrap();
+        let case = Case::single("c0", "request", CaseKind::Harmful, "cat");
+        conn.execute(
+            "INSERT INTO cases (case_id, kind, category, language, body) VALUES ('c0', 'harmful', 'cat', 'en', ?1)",
+            [serde_json::to_string(&case).unwrap()],
+        )
+        .unwrap();
+        let tools = Variant::new(&case, vec![], vec![Message::user("x")], Some(serde_json::json!([])));
+        let turns = Variant::new(&case, vec![], vec![Message::user("a"), Message::user("b")], None);
+        for (v, chain) in [(&Variant::plain(&case), "plain"), (&tools, "agentic"), (&turns, "multiturn")] {
+            conn.execute(
+                "INSERT INTO variants (variant_id, case_id, chain, language, body) VALUES (?1, 'c0', ?2, 'en', ?3)",
+                params![v.id, chain, serde_json::to_string(v).unwrap()],
+            )
+            .unwrap();
+        }
+    }
+    let store = Store::open_existing(dir.path()).unwrap();
+    let version: i64 = store.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, schema::SCHEMA_VERSION);
+    let mut formats: Vec<String> = store.variant_formats().unwrap().into_values().collect();
+    formats.sort();
+    assert_eq!(formats, ["multi-turn", "single-turn", "tool-calling"]);
 }
