@@ -37,30 +37,44 @@ fn expected_status(f: Option<PlannedFault>) -> &'static str {
 
 #[test]
 fn every_trial_gets_exactly_the_planted_outcome_and_faults_count_nowhere() {
+    // Plain http goes through evalgap's own HTTP/1.1 client.
+    planted_outcomes(&[]);
+}
+
+#[test]
+fn through_reqwest_too() {
+    // The path of https endpoints and proxies, forced here on plain http.
+    planted_outcomes(&[("EVALGAP_HTTP_CLIENT", "reqwest")]);
+}
+
+fn planted_outcomes(vars: &[(&str, &str)]) {
     let env = Env::start(faulty_config());
     let suite = env.path("suite.jsonl");
     write_suite(&suite, 60, 40);
     let out = env.path("run");
     let target = env.target("m1");
-    run_ok(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--target",
-        &target,
-        "--attempts",
-        "4",
-        "--out",
-        out.to_str().unwrap(),
-        "--concurrency",
-        "16",
-        "--timeout",
-        "0.5",
-        "--retries",
-        "2",
-        "--backoff-ms",
-        "1",
-    ]);
+    run_ok_with(
+        vars,
+        &[
+            "run",
+            "--suite",
+            suite.to_str().unwrap(),
+            "--target",
+            &target,
+            "--attempts",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+            "--concurrency",
+            "16",
+            "--timeout",
+            "0.5",
+            "--retries",
+            "2",
+            "--backoff-ms",
+            "1",
+        ],
+    );
 
     let rows = export(&out);
     assert_eq!(rows.len(), 400);

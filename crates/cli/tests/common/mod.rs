@@ -87,7 +87,12 @@ pub fn evalgap() -> Command {
 }
 
 pub fn run_ok(args: &[&str]) -> Output {
-    let out = evalgap().args(args).output().unwrap();
+    run_ok_with(&[], args)
+}
+
+/// [`run_ok`] with extra environment variables for the child.
+pub fn run_ok_with(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let out = evalgap().envs(vars.iter().copied()).args(args).output().unwrap();
     assert!(out.status.success(), "evalgap {args:?} failed: {}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
     out
 }
