@@ -246,15 +246,16 @@ pub(crate) struct Rotation {
 }
 
 impl Setup {
-    /// Writes the plan, then marks each transformed variant `new` or `reused` from the ledger. A
-    /// resumed run keeps the marks it started with: this runs only when the plan is first written.
+    /// Marks each transformed variant `new` or `reused` from the ledger, then writes the plan with
+    /// the marks. A resumed run keeps the marks it started with: this runs only when the plan is
+    /// first written (the ledger ignores a run's own earlier marks, so a retry marks the same).
     fn write(self, store: &mut Store, source: &TrialSource) -> Result<(), RunError> {
-        source.write(store)?;
+        let mut marks = std::collections::HashMap::new();
         if let Some(r) = self.rotating {
             let reused = evalgap_store::Ledger::open(&r.ledger)?.mark(&r.run, r.cycle, &r.variants)?;
-            let marks: Vec<(String, bool)> = r.variants.into_iter().map(|(id, _)| id).zip(reused).collect();
-            store.set_rotation(&marks)?;
+            marks = r.variants.into_iter().map(|(id, _)| id).zip(reused).collect();
         }
+        source.write(store, &marks)?;
         Ok(())
     }
 }

@@ -83,12 +83,13 @@ impl TrialSource {
     }
 
     /// Writes the plan (cases, variants, every trial in plan order: variant-major, then attempt)
-    /// into a store that has none.
-    pub fn write(&self, store: &mut Store) -> Result<u64, StoreError> {
+    /// into a store that has none. `reused` marks transformed variants from the rotation ledger
+    /// (true: an earlier run sent it).
+    pub fn write(&self, store: &mut Store, reused: &HashMap<String, bool>) -> Result<u64, StoreError> {
         let trials = self.variants.iter().flat_map(move |(_, v)| {
             (0..self.attempts).map(move |a| Trial::new(v, a, &self.target, &self.sampling, self.seed))
         });
-        store.plan(&self.cases, self.variants.iter().map(|(_, v)| v.as_ref()), trials)
+        store.plan_marked(&self.cases, self.variants.iter().map(|(_, v)| v.as_ref()), trials, reused)
     }
 
     /// The trial at plan position `seq` (1-based, the store's key); None past the end.

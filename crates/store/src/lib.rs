@@ -240,6 +240,18 @@ impl Store {
         variants: impl IntoIterator<Item = &'v Variant>,
         trials: impl IntoIterator<Item = Trial>,
     ) -> Result<u64> {
+        self.plan_marked(cases, variants, trials, &HashMap::new())
+    }
+
+    /// [`Store::plan`], with each transformed variant marked `reused` (true) or `new` (false) from
+    /// the rotation ledger; a variant without a mark is the plain `baseline`.
+    pub fn plan_marked<'v>(
+        &mut self,
+        cases: &[Case],
+        variants: impl IntoIterator<Item = &'v Variant>,
+        trials: impl IntoIterator<Item = Trial>,
+        reused: &HashMap<String, bool>,
+    ) -> Result<u64> {
         let existing = self.count("SELECT COUNT(*) FROM trials")?;
         if existing > 0 {
             return Ok(existing);
@@ -259,13 +271,18 @@ impl Store {
             }
             let mut ins = tx
                 .prepare(
-                    "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, format, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, format, rotation, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(err)?;
             for v in variants {
                 let body = serde_json::to_string(v).expect("variant serializes");
-                ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, v.turn_format(), body])
+                let rotation = match reused.get(&v.id) {
+                    None => "baseline",
+                    Some(false) => "new",
+                    Some(true) => "reused",
+                };
+                ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, v.turn_format(), rotation, body])
                     .map_err(err)?;
             }
             let mut ins = tx
@@ -285,20 +302,6 @@ impl Store {
 
     fn count(&self, sql: &str) -> Result<u64> {
         self.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(|e| self.sql(e))
-    }
-
-    /// Marks variants `new` or `reused` for the rotation breakdown.
-    pub fn set_rotation(&mut self, marks: &[(String, bool)]) -> Result<()> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sql { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(err)?;
-        {
-            let mut up = tx.prepare("UPDATE variants SET rotation = ?2 WHERE variant_id = ?1").map_err(err)?;
-            for (id, reused) in marks {
-                up.execute(params![id, if *reused { "reused" } else { "new" }]).map_err(err)?;
-            }
-        }
-        tx.commit().map_err(err)
     }
 
     /// Up to `limit` pending trials with `seq > after`, in plan order: (seq, trial id). The run

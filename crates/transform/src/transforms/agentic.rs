@@ -49,6 +49,12 @@ pub(crate) const FRAMINGS: &[&str] = &[
 /// The OpenAI `tools` array every agentic variant carries: `shell`, `send_email`, `browse` and
 /// `write_file`, each with a JSON Schema for its arguments.
 pub fn agent_tools() -> Value {
+    // Built once: a run of many agentic variants clones it rather than rebuilding it each time.
+    static TOOLS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    TOOLS.get_or_init(build_agent_tools).clone()
+}
+
+fn build_agent_tools() -> Value {
     let function = |name: &str, description: &str, properties: Value, required: &[&str]| {
         json!({
             "type": "function",
