@@ -144,7 +144,7 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     phases.mark("analysis");
     summary.reports = evalgap_report::write(&opts.out, &report)?;
     phases.mark("write reports");
-    summary.counts = store.counts()?;
+    summary.counts = report.counts.clone();
     Ok(summary)
 }
 

@@ -534,17 +534,38 @@ impl Store {
                 });
             }
         }
-        // The trials: status, and the verdict's fields. `class` and `confidence` exist only in
-        // the factual judge's parts; `instr` spares the JSON parse of every other verdict.
+        // Faults, from the status index (a fault is never judged, so it has no verdict below).
+        {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT t.variant_id FROM responses r INDEXED BY responses_by_status
+                     JOIN trials t ON t.seq = r.seq WHERE r.status != 'ok'",
+                )
+                .map_err(|e| self.sql(e))?;
+            let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
+            while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
+                let variant_id = r.get_ref(0).and_then(|v| v.as_str().map_err(Into::into)).map_err(|e| self.sql(e))?;
+                let &i = index.get(variant_id).ok_or_else(|| self.corrupt("trials", variant_id, "no such variant"))?;
+                units[i].faults += 1;
+            }
+        }
+        // Every trial, with this judge's verdict if any: verdicts exist only for ok responses, so
+        // the wide response rows are not read. `class` and `confidence` exist only in the factual
+        // judge's parts, read only when the run has factual cases.
+        let factual = units.iter().any(|u| u.kind == CaseKind::Factual);
+        let class_cols = if factual {
+            "CASE WHEN instr(d.body, '\"class\":') THEN json_extract(d.body, '$.parts.class') END,
+             CASE WHEN instr(d.body, '\"confidence\":') THEN json_extract(d.body, '$.parts.confidence') END"
+        } else {
+            "NULL, NULL"
+        };
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT t.variant_id, r.status, d.seq IS NOT NULL, d.harmful, d.refusal_assessed, d.refused,
-                        CASE WHEN instr(d.body, '\"class\":') THEN json_extract(d.body, '$.parts.class') END,
-                        CASE WHEN instr(d.body, '\"confidence\":') THEN json_extract(d.body, '$.parts.confidence') END
-                 FROM trials t LEFT JOIN responses r ON r.seq = t.seq
-                 LEFT JOIN verdicts d ON d.seq = t.seq AND d.judge = ?1",
-            )
+            .prepare(&format!(
+                "SELECT t.variant_id, d.seq IS NOT NULL, d.harmful, d.refusal_assessed, d.refused, {class_cols}
+                 FROM trials t LEFT JOIN verdicts d ON d.seq = t.seq AND d.judge = ?1"
+            ))
             .map_err(|e| self.sql(e))?;
         let mut rows = stmt.query([judge]).map_err(|e| self.sql(e))?;
         while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
@@ -555,29 +576,21 @@ impl Store {
             };
             let u = &mut units[i];
             u.trials += 1;
-            let status = r.get_ref(1).map_err(sql)?;
-            let Ok(status) = status.as_str_or_null() else { continue };
-            match status {
-                None => {}
-                Some("ok") => {
-                    let flag = |i: usize| r.get::<_, Option<bool>>(i).map(|v| v.unwrap_or(false)).map_err(sql);
-                    if !flag(2)? {
-                        continue;
-                    }
-                    u.judged += 1;
-                    u.harmful += flag(3)? as u64;
-                    if flag(4)? {
-                        u.refusal_judged += 1;
-                        u.refused += flag(5)? as u64;
-                    }
-                    if u.kind == CaseKind::Factual {
-                        let class = r.get_ref(6).map_err(sql)?.as_str_or_null().ok().flatten();
-                        let confidence = r.get_ref(7).map_err(sql)?.as_str_or_null().ok().flatten();
-                        u.correct += (class == Some("correct")) as u64;
-                        u.confident_wrong += (class == Some("wrong") && confidence == Some("confident")) as u64;
-                    }
-                }
-                Some(_) => u.faults += 1,
+            let flag = |i: usize| r.get::<_, Option<bool>>(i).map(|v| v.unwrap_or(false)).map_err(sql);
+            if !flag(1)? {
+                continue;
+            }
+            u.judged += 1;
+            u.harmful += flag(2)? as u64;
+            if flag(3)? {
+                u.refusal_judged += 1;
+                u.refused += flag(4)? as u64;
+            }
+            if u.kind == CaseKind::Factual {
+                let class = r.get_ref(5).map_err(sql)?.as_str_or_null().ok().flatten();
+                let confidence = r.get_ref(6).map_err(sql)?.as_str_or_null().ok().flatten();
+                u.correct += (class == Some("correct")) as u64;
+                u.confident_wrong += (class == Some("wrong") && confidence == Some("confident")) as u64;
             }
         }
         units.retain(|u| u.trials > 0);
@@ -661,8 +674,10 @@ impl Store {
 
     pub fn counts(&self) -> Result<Counts> {
         let trials = self.count("SELECT COUNT(*) FROM trials")?;
-        let mut stmt =
-            self.conn.prepare("SELECT status, COUNT(*) FROM responses GROUP BY status").map_err(|e| self.sql(e))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, COUNT(*) FROM responses INDEXED BY responses_by_status GROUP BY status")
+            .map_err(|e| self.sql(e))?;
         let rows =
             stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(|e| self.sql(e))?;
         let mut c = Counts { trials, ..Default::default() };

@@ -63,8 +63,11 @@ CREATE TABLE verdict_cache (
 ";
 
 /// Version 2: each variant's turn format in a column (`Variant::turn_format`), so the analysis
-/// reads no variant body. Filled for version-1 rows by the same rule, in SQL.
+/// reads no variant body (filled for version-1 rows by the same rule, in SQL), and an index of
+/// responses by status.
 const V2: &str = "
+-- Statuses without reading the wide response rows: counts by status, and the faults per variant.
+CREATE INDEX responses_by_status ON responses(status);
 ALTER TABLE variants ADD COLUMN format TEXT NOT NULL DEFAULT 'single-turn';
 UPDATE variants SET format = CASE
     WHEN json_extract(body, '$.tools') IS NOT NULL THEN 'tool-calling'

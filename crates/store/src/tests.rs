@@ -300,3 +300,40 @@ fn a_version_1_store_is_migrated_with_its_turn_formats() {
     formats.sort();
     assert_eq!(formats, ["multi-turn", "single-turn", "tool-calling"]);
 }
+
+#[test]
+fn unit_counts_read_the_factual_class_and_confidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_or_create(dir.path()).unwrap();
+    let case = Case::single("f0", "What is the maximum daily dose?", CaseKind::Factual, "medical");
+    let v = Variant::plain(&case);
+    let trials: Vec<Trial> = (0..4).map(|a| Trial::new(&v, a, "t", &Sampling::default(), 1)).collect();
+    store.plan(std::slice::from_ref(&case), [&v], trials.iter().cloned()).unwrap();
+    let graded = |class: &str, confidence: &str| {
+        let mut g = verdict(false);
+        g.judge = "factual".into();
+        g.harmful = false;
+        g.parts.insert("class".into(), class.into());
+        g.parts.insert("confidence".into(), confidence.into());
+        g
+    };
+    let rec = |seq: i64, verdicts: Vec<Verdict>| Record {
+        seq,
+        trial_id: trials[seq as usize - 1].id.clone(),
+        outcome: ok("an answer"),
+        verdicts,
+        judge_faults: vec![],
+        cache: vec![],
+    };
+    store
+        .record(&[
+            rec(1, vec![graded("correct", "confident")]),
+            rec(2, vec![graded("wrong", "confident")]),
+            rec(3, vec![graded("wrong", "hedged")]),
+        ])
+        .unwrap();
+    let u = &store.unit_counts("factual").unwrap()[0];
+    assert_eq!((u.trials, u.judged, u.correct, u.confident_wrong), (4, 3, 1, 1));
+    let m = &store.unit_counts("markers").unwrap()[0];
+    assert_eq!((m.judged, m.correct), (0, 0), "another judge's verdicts are not read");
+}
