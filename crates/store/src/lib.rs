@@ -436,7 +436,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT t.seq, t.trial_id, c.body, v.body, r.body FROM trials t
-                 JOIN responses r ON r.seq = t.seq AND r.status = 'ok'
+                 JOIN responses r ON r.seq = t.seq AND +r.status = 'ok'
                  JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
                  WHERE t.seq > ?3 AND NOT EXISTS
                    (SELECT 1 FROM verdicts d WHERE d.seq = t.seq AND d.judge = ?1 AND d.judge_version = ?2)
@@ -646,7 +646,7 @@ impl Store {
                 "SELECT t.trial_id, t.case_id, v.chain, r.body, d.body FROM verdicts d
                  JOIN trials t ON t.seq = d.seq JOIN cases c ON c.case_id = t.case_id
                  JOIN variants v ON v.variant_id = t.variant_id JOIN responses r ON r.seq = d.seq
-                 WHERE d.judge = ?1 AND c.kind = ?2 AND {column} = 1 AND r.status = 'ok' ORDER BY d.seq LIMIT ?3"
+                 WHERE d.judge = ?1 AND c.kind = ?2 AND {column} = 1 AND +r.status = 'ok' ORDER BY d.seq LIMIT ?3"
             ))
             .map_err(|e| self.sql(e))?;
         let rows = stmt
