@@ -262,12 +262,9 @@ fn bootstrap_every_row(
             }
         })
         .collect();
-    let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); cols];
-    let mut sum = vec![0.0; cols];
-    let mut count = vec![0u32; cols];
+    let mut means = ColumnMeans::new(cols, resamples);
     for _ in 0..resamples {
-        sum.iter_mut().for_each(|s| *s = 0.0);
-        count.iter_mut().for_each(|c| *c = 0);
+        let (sum, count) = means.start();
         for _ in 0..rows {
             // Lemire's multiply-shift: uniform enough for rows far below 2^32, and much cheaper
             // than rejection sampling in this innermost loop.
@@ -290,13 +287,42 @@ fn bootstrap_every_row(
                 }
             }
         }
-        for c in 0..cols {
-            if count[c] > 0 {
-                draws[c].push(sum[c] / count[c] as f64);
+        means.finish();
+    }
+    means.intervals(confidence)
+}
+
+/// The column sums of the resample being drawn, and the column means of those drawn so far.
+struct ColumnMeans {
+    draws: Vec<Vec<f64>>,
+    sum: Vec<f64>,
+    count: Vec<u64>,
+}
+
+impl ColumnMeans {
+    fn new(cols: usize, resamples: usize) -> Self {
+        Self { draws: vec![Vec::with_capacity(resamples); cols], sum: vec![0.0; cols], count: vec![0; cols] }
+    }
+
+    /// Zeroed sums and counts for the next resample.
+    fn start(&mut self) -> (&mut [f64], &mut [u64]) {
+        self.sum.iter_mut().for_each(|s| *s = 0.0);
+        self.count.iter_mut().for_each(|c| *c = 0);
+        (&mut self.sum, &mut self.count)
+    }
+
+    /// Records the resample's mean of every column that had an entry.
+    fn finish(&mut self) {
+        for ((d, &s), &n) in self.draws.iter_mut().zip(&self.sum).zip(&self.count) {
+            if n > 0 {
+                d.push(s / n as f64);
             }
         }
     }
-    draws.iter().map(|d| percentile_interval(d, confidence)).collect()
+
+    fn intervals(&self, confidence: f64) -> Vec<Option<Interval>> {
+        self.draws.iter().map(|d| percentile_interval(d, confidence)).collect()
+    }
 }
 
 /// The distinct rows of a row-major table with how often each occurs, in first-seen order; None
@@ -337,12 +363,9 @@ fn bootstrap_distinct_rows(
     confidence: f64,
 ) -> Vec<Option<Interval>> {
     use rand_distr::{Binomial, Distribution};
-    let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); cols];
-    let mut sum = vec![0.0; cols];
-    let mut count = vec![0u64; cols];
+    let mut means = ColumnMeans::new(cols, resamples);
     for _ in 0..resamples {
-        sum.iter_mut().for_each(|s| *s = 0.0);
-        count.iter_mut().for_each(|c| *c = 0);
+        let (sum, count) = means.start();
         let (mut left, mut mass) = (rows as u64, rows as u64);
         for &(row, occurs) in types {
             if left == 0 {
@@ -365,13 +388,9 @@ fn bootstrap_distinct_rows(
                 }
             }
         }
-        for c in 0..cols {
-            if count[c] > 0 {
-                draws[c].push(sum[c] / count[c] as f64);
-            }
-        }
+        means.finish();
     }
-    draws.iter().map(|d| percentile_interval(d, confidence)).collect()
+    means.intervals(confidence)
 }
 
 #[cfg(test)]
