@@ -4,7 +4,7 @@ use crate::judging::Judges;
 use crate::plan::TrialSource;
 use crate::{RunError, RunOptions};
 use evalgap_core::Outcome;
-use evalgap_store::{Counts, PendingTrial, Record, Store};
+use evalgap_store::{Counts, PendingTrial, Record, SerializedRecord, Store};
 use evalgap_target::ChatRequest;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
@@ -17,6 +17,9 @@ use tokio::sync::{mpsc, Semaphore};
 const PAGE: usize = 1024;
 /// Records committed per transaction at most; batches form by themselves under load.
 const MAX_BATCH: usize = 512;
+/// Serialized records waiting for the writer at most: enough to keep sending while a new run's
+/// plan is committed, few enough (about 1 KB each) that memory stays flat.
+const QUEUE: usize = 2048;
 
 /// Whether to draw a progress bar (on stderr).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +136,7 @@ pub(crate) async fn execute(
 
     // Writer: one thread owns the store's write connection and commits batches. The channel is
     // bounded, so a slow disk slows the workers instead of piling records up in memory.
-    let (rec_tx, rec_rx) = mpsc::channel::<Record>(MAX_BATCH);
+    let (rec_tx, rec_rx) = mpsc::channel::<SerializedRecord>(QUEUE);
     let writer = {
         let mut store = store;
         let bar = bar.clone();
@@ -141,10 +144,21 @@ pub(crate) async fn execute(
         std::thread::Builder::new()
             .name("evalgap-writer".into())
             .spawn(move || {
+                let t = std::time::Instant::now();
                 if let Some(setup) = setup {
                     setup.write(&mut store, &source)?;
                 }
-                write_loop(store, rec_rx, bar, done)
+                if std::env::var_os("EVALGAP_PHASES").is_some() {
+                    eprintln!(
+                        "evalgap: writer: plan and rotation marks committed after {:.3} s",
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                let r = write_loop(store, rec_rx, bar, done);
+                if std::env::var_os("EVALGAP_PHASES").is_some() {
+                    eprintln!("evalgap: writer: done after {:.3} s", t.elapsed().as_secs_f64());
+                }
+                r
             })
             .map_err(|e| RunError::Writer(e.to_string()))?
     };
@@ -200,7 +214,8 @@ pub(crate) async fn execute(
                     verdicts: j.verdicts,
                     judge_faults: j.faults,
                     cache: j.cache,
-                };
+                }
+                .serialize();
                 if tx.send(rec).await.is_err() || stop.load(Ordering::SeqCst) {
                     break;
                 }
@@ -297,7 +312,7 @@ struct Stats {
 
 fn write_loop(
     mut store: Store,
-    mut rx: mpsc::Receiver<Record>,
+    mut rx: mpsc::Receiver<SerializedRecord>,
     bar: ProgressBar,
     stats: Arc<Stats>,
 ) -> Result<(), RunError> {
@@ -310,9 +325,9 @@ fn write_loop(
                 Err(_) => break,
             }
         }
-        store.record(&batch)?;
+        store.record_serialized(&batch)?;
         // Counted only now, after the commit.
-        let faults = batch.iter().filter(|r| r.outcome.response().is_none()).count() as u64;
+        let faults = batch.iter().filter(|r| r.is_fault()).count() as u64;
         stats.sent.fetch_add(batch.len() as u64, Ordering::SeqCst);
         let total_faults = stats.faults.fetch_add(faults, Ordering::SeqCst) + faults;
         bar.inc(batch.len() as u64);

@@ -80,6 +80,72 @@ pub struct Record {
     pub cache: Vec<CacheEntry>,
 }
 
+impl Record {
+    /// The record as the store writes it: the JSON made here, by whoever made the record (the
+    /// run's workers), so the one writer thread only inserts. It is also smaller to queue.
+    pub fn serialize(&self) -> SerializedRecord {
+        SerializedRecord {
+            seq: self.seq,
+            status: self.outcome.status(),
+            body: serde_json::to_string(&self.outcome).expect("outcome serializes"),
+            verdicts: self.verdicts.iter().map(SerializedVerdict::of).collect(),
+            judge_faults: self.judge_faults.clone(),
+            cache: self
+                .cache
+                .iter()
+                .map(|c| {
+                    let body = serde_json::to_string(&c.verdict).expect("verdict serializes");
+                    (c.judge_version.clone(), c.input_hash.clone(), body)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A [`Record`] ready to insert (see [`Record::serialize`]).
+#[derive(Debug, Clone)]
+pub struct SerializedRecord {
+    pub seq: i64,
+    /// `ok`, or the fault kind.
+    pub status: &'static str,
+    body: String,
+    verdicts: Vec<SerializedVerdict>,
+    judge_faults: Vec<(String, String)>,
+    /// (judge version, input hash, verdict JSON).
+    cache: Vec<(String, String, String)>,
+}
+
+impl SerializedRecord {
+    pub fn is_fault(&self) -> bool {
+        self.status != "ok"
+    }
+}
+
+/// A verdict's columns and its JSON.
+#[derive(Debug, Clone)]
+struct SerializedVerdict {
+    judge: String,
+    version: String,
+    refused: bool,
+    harmful: bool,
+    /// Guard-model verdicts say they do not assess refusal; refusal rates leave them out.
+    assessed: bool,
+    body: String,
+}
+
+impl SerializedVerdict {
+    fn of(v: &Verdict) -> Self {
+        SerializedVerdict {
+            judge: v.judge.clone(),
+            version: v.judge_version.clone(),
+            refused: v.refused,
+            harmful: v.harmful,
+            assessed: v.parts.get("refusal_assessed").and_then(|x| x.as_bool()).unwrap_or(true),
+            body: serde_json::to_string(v).expect("verdict serializes"),
+        }
+    }
+}
+
 /// Counts of trials by state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
@@ -325,6 +391,12 @@ impl Store {
     /// a response keeps it (the first answer recorded is the answer), so a batch replayed after a
     /// crash never duplicates anything.
     pub fn record(&mut self, batch: &[Record]) -> Result<()> {
+        let serialized: Vec<SerializedRecord> = batch.iter().map(Record::serialize).collect();
+        self.record_serialized(&serialized)
+    }
+
+    /// [`Store::record`] of records already serialized (by the run's workers).
+    pub fn record_serialized(&mut self, batch: &[SerializedRecord]) -> Result<()> {
         let path = self.path.clone();
         let err = |source| StoreError::Sql { path: path.clone(), source };
         let now = now_rfc3339();
@@ -339,8 +411,7 @@ impl Store {
                 .map_err(err)?;
             let mut ins_c = tx.prepare_cached(CACHE_INSERT).map_err(err)?;
             for rec in batch {
-                let body = serde_json::to_string(&rec.outcome).expect("outcome serializes");
-                let inserted = ins.execute(params![rec.seq, rec.outcome.status(), body, now]).map_err(err)?;
+                let inserted = ins.execute(params![rec.seq, rec.status, rec.body, now]).map_err(err)?;
                 if inserted == 0 {
                     continue;
                 }
@@ -350,8 +421,8 @@ impl Store {
                 for (judge, detail) in &rec.judge_faults {
                     ins_f.execute(params![rec.seq, judge, detail]).map_err(err)?;
                 }
-                for c in &rec.cache {
-                    insert_cache(&mut ins_c, c).map_err(err)?;
+                for (version, hash, body) in &rec.cache {
+                    ins_c.execute(params![version, hash, body]).map_err(err)?;
                 }
             }
         }
@@ -373,7 +444,7 @@ impl Store {
             let mut ins_v = tx.prepare_cached(VERDICT_INSERT).map_err(err)?;
             let mut del_f = tx.prepare_cached("DELETE FROM judge_faults WHERE seq = ?1 AND judge = ?2").map_err(err)?;
             for (seq, v) in verdicts {
-                insert_verdict(&mut ins_v, *seq, v).map_err(err)?;
+                insert_verdict(&mut ins_v, *seq, &SerializedVerdict::of(v)).map_err(err)?;
                 del_f.execute(params![seq, v.judge]).map_err(err)?;
             }
             let mut ins_f = tx
@@ -763,11 +834,12 @@ impl Store {
 const VERDICT_INSERT: &str = "INSERT OR REPLACE INTO verdicts (seq, judge, judge_version, refused, harmful, refusal_assessed, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const CACHE_INSERT: &str = "INSERT OR IGNORE INTO verdict_cache (judge_version, input_hash, body) VALUES (?1, ?2, ?3)";
 
-fn insert_verdict(stmt: &mut rusqlite::CachedStatement<'_>, seq: i64, v: &Verdict) -> rusqlite::Result<usize> {
-    let body = serde_json::to_string(v).expect("verdict serializes");
-    // Guard-model verdicts say they do not assess refusal; refusal rates leave them out.
-    let assessed = v.parts.get("refusal_assessed").and_then(|x| x.as_bool()).unwrap_or(true);
-    stmt.execute(params![seq, v.judge, v.judge_version, v.refused, v.harmful, assessed, body])
+fn insert_verdict(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    seq: i64,
+    v: &SerializedVerdict,
+) -> rusqlite::Result<usize> {
+    stmt.execute(params![seq, v.judge, v.version, v.refused, v.harmful, v.assessed, v.body])
 }
 
 fn insert_cache(stmt: &mut rusqlite::CachedStatement<'_>, c: &CacheEntry) -> rusqlite::Result<usize> {
