@@ -4,7 +4,9 @@
 //! fault of a named kind. It never returns an error for a target-side failure, because a fault is
 //! data (it is recorded and counted) and never a refusal or a success. HTTP targets retry what is
 //! worth retrying (429 honouring Retry-After, 5xx, timeouts, transport errors, malformed bodies)
-//! with exponential backoff and full jitter before they give up and record the fault.
+//! with exponential backoff and full jitter before they give up and record the fault. Plain
+//! `http://` endpoints are sent through [`http1`], a lean HTTP/1.1 client; `https://` and proxied
+//! ones through reqwest.
 
 pub mod http1;
 mod limiter;
