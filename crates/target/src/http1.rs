@@ -13,7 +13,6 @@
 //! closed while it sat idle fails before any byte of an answer arrives; that request is sent once
 //! more on a fresh connection, as browsers and hyper do.
 
-use std::net::ToSocketAddrs;
 use std::sync::Mutex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -160,12 +159,6 @@ impl Http1Client {
             idle.push(conn);
         }
     }
-}
-
-/// Resolves `host:port` now, so a bad host is reported when the target is built (not per trial).
-pub fn check_resolves(url: &str) -> bool {
-    let Ok(c) = Http1Client::new(url, &[], 1) else { return false };
-    c.addr.to_socket_addrs().map(|mut a| a.next().is_some()).unwrap_or(false)
 }
 
 enum Exchange {
