@@ -1,10 +1,10 @@
 //! Execution: pending trials -> workers (target + judges) -> writer thread -> store.
 
 use crate::judging::Judges;
-use crate::plan::TrialSource;
+use crate::plan::{PendingTrial, TrialSource};
 use crate::{RunError, RunOptions};
 use evalgap_core::Outcome;
-use evalgap_store::{Counts, PendingTrial, Record, SerializedRecord, Store};
+use evalgap_store::{Counts, Record, SerializedRecord, Store};
 use evalgap_target::ChatRequest;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
@@ -144,21 +144,19 @@ pub(crate) async fn execute(
         std::thread::Builder::new()
             .name("evalgap-writer".into())
             .spawn(move || {
-                let t = std::time::Instant::now();
+                // With EVALGAP_PHASES, when the plan was committed and when the last record was.
+                let timed = std::env::var_os("EVALGAP_PHASES").is_some().then(std::time::Instant::now);
                 if let Some(setup) = setup {
                     setup.write(&mut store, &source)?;
                 }
-                if std::env::var_os("EVALGAP_PHASES").is_some() {
-                    eprintln!(
-                        "evalgap: writer: plan and rotation marks committed after {:.3} s",
-                        t.elapsed().as_secs_f64()
-                    );
+                if let Some(t) = timed {
+                    eprintln!("evalgap: writer: plan committed after {:.3} s", t.elapsed().as_secs_f64());
                 }
-                let r = write_loop(store, rec_rx, bar, done);
-                if std::env::var_os("EVALGAP_PHASES").is_some() {
+                let written = write_loop(store, rec_rx, bar, done);
+                if let Some(t) = timed {
                     eprintln!("evalgap: writer: done after {:.3} s", t.elapsed().as_secs_f64());
                 }
-                r
+                written
             })
             .map_err(|e| RunError::Writer(e.to_string()))?
     };

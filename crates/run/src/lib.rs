@@ -18,7 +18,7 @@ mod translate;
 
 pub use execute::{judge_backlog, Progress, RunSummary};
 pub use judging::{Judged, Judges};
-pub use plan::{Plan, TrialSource};
+pub use plan::{PendingTrial, Plan, TrialSource};
 
 use evalgap_core::{Case, ProtocolCard, Sampling};
 use evalgap_judge::Judge;

@@ -3,8 +3,9 @@
 //! Every case is sent plain (the baseline) and under each transform chain of the run, so every
 //! transform's numbers sit beside the plain numbers on the same cases.
 
+use evalgap_core::TrialId;
 use evalgap_core::{Case, Sampling, Trial, Variant};
-use evalgap_store::{PendingTrial, Store, StoreError};
+use evalgap_store::{Store, StoreError};
 use evalgap_transform::{Chain, TransformError};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -59,6 +60,19 @@ impl<'a> Plan<'a> {
             seed: self.seed,
         }
     }
+}
+
+/// A trial to send, with what is needed to send it. Cases and variants are shared by all the trials
+/// that use them (a suite has far fewer of them than trials).
+#[derive(Debug, Clone)]
+pub struct PendingTrial {
+    /// The plan position, the trial's key in the store.
+    pub seq: i64,
+    pub trial_id: TrialId,
+    pub attempt: u32,
+    pub seed: u64,
+    pub case: Arc<Case>,
+    pub variant: Arc<Variant>,
 }
 
 /// Every trial of a plan, by position, without the store: the workers are fed from here, so a

@@ -22,7 +22,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 pub use schema::SCHEMA_VERSION;
 
@@ -44,18 +43,6 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
-
-/// A trial that has no response yet, with what is needed to send it. Cases and variants are
-/// shared between the trials of a page (a suite has far fewer of them than trials).
-#[derive(Debug, Clone)]
-pub struct PendingTrial {
-    pub seq: i64,
-    pub trial_id: TrialId,
-    pub attempt: u32,
-    pub seed: u64,
-    pub case: Arc<Case>,
-    pub variant: Arc<Variant>,
-}
 
 /// A judge's verdict remembered by (judge version, hash of what it read), so the same input is
 /// never sent to a model judge twice.
