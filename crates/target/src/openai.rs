@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::time::{Duration, Instant, SystemTime};
 
 pub struct OpenAiTarget {
-    /// Plain `http://` endpoints with no proxy go through the lean HTTP/1.1 client (about a quarter
+    /// Plain `http://` endpoints with no proxy go through the lean HTTP/1.1 client (about a third
     /// of reqwest's CPU per request); `https://`, a proxy, or `EVALGAP_HTTP_CLIENT=reqwest` use reqwest.
     lean: Option<Http1Client>,
     client: reqwest::Client,
