@@ -24,7 +24,8 @@ pub struct Variant {
     pub messages: Vec<Message>,
     /// OpenAI-style tools schema, for agentic variants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<serde_json::Value>,
+    /// Shared: a run's agentic variants all carry the same schema.
+    pub tools: Option<std::sync::Arc<serde_json::Value>>,
 }
 
 impl Variant {
@@ -37,7 +38,7 @@ impl Variant {
         case: &Case,
         chain: Vec<TransformStep>,
         messages: Vec<Message>,
-        tools: Option<serde_json::Value>,
+        tools: Option<std::sync::Arc<serde_json::Value>>,
     ) -> Self {
         let mut h = Hasher::new();
         h.field(&case.id)

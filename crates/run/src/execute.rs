@@ -1,14 +1,14 @@
 //! Execution: pending trials -> workers (target + judges) -> writer thread -> store.
 
 use crate::judging::Judges;
-use crate::plan::{PendingTrial, TrialSource};
+use crate::plan::{PendingTrial, PlanWriter, TrialSource};
 use crate::{RunError, RunOptions};
 use evalgap_core::Outcome;
 use evalgap_store::{Counts, Record, SerializedRecord, Store};
 use evalgap_target::ChatRequest;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
@@ -101,24 +101,17 @@ pub(crate) async fn execute(
         })
     };
 
-    // Producer: trials come from the plan in memory. With nothing recorded yet every trial is
-    // pending; otherwise the store says which are (seq and id, paged on its own read connection)
-    // and each id is checked against the plan's.
-    let (trial_tx, trial_rx) = async_channel::bounded::<PendingTrial>(opts.concurrency * 2 + PAGE);
-    let reader = if setup.is_some() { None } else { Some(Store::open_existing(&opts.out)?) };
-    let producer = {
+    // Trials come from the plan in memory. With nothing recorded yet every trial is pending, in
+    // plan order; otherwise the store says which are (seq and id, paged on its own read
+    // connection, by a producer thread) and each id is checked against the plan's.
+    let (feed, producer) = if setup.is_some() {
+        (Feed::Plan { source: source.clone(), next: AtomicI64::new(1) }, None)
+    } else {
+        let (trial_tx, trial_rx) = async_channel::bounded::<PendingTrial>(opts.concurrency * 2 + PAGE);
+        let reader = Store::open_existing(&opts.out)?;
         let stop = stop.clone();
         let source = source.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), RunError> {
-            let send = |p: PendingTrial| !stop.load(Ordering::SeqCst) && trial_tx.send_blocking(p).is_ok();
-            let Some(reader) = reader else {
-                for seq in 1..=source.len() as i64 {
-                    if !send(source.at(seq).expect("seq within the plan")) {
-                        return Ok(());
-                    }
-                }
-                return Ok(());
-            };
+        let producer = tokio::task::spawn_blocking(move || -> Result<(), RunError> {
             let mut after = 0;
             loop {
                 let page = reader.pending(after, PAGE)?;
@@ -126,13 +119,15 @@ pub(crate) async fn execute(
                 after = last;
                 for (seq, id) in page {
                     let p = source.at(seq).filter(|p| p.trial_id == id).ok_or(RunError::PlanMismatch { seq })?;
-                    if !send(p) {
+                    if stop.load(Ordering::SeqCst) || trial_tx.send_blocking(p).is_err() {
                         return Ok(());
                     }
                 }
             }
-        })
+        });
+        (Feed::Pending(trial_rx), Some(producer))
     };
+    let feed = Arc::new(feed);
 
     // Writer: one thread owns the store's write connection and commits batches. The channel is
     // bounded, so a slow disk slows the workers instead of piling records up in memory.
@@ -146,17 +141,11 @@ pub(crate) async fn execute(
             .spawn(move || {
                 // With EVALGAP_PHASES, when the plan was committed and when the last record was.
                 let timed = std::env::var_os("EVALGAP_PHASES").is_some().then(std::time::Instant::now);
-                if let Some(setup) = setup {
-                    setup.write(&mut store, &source)?;
+                let plan = setup.map(|s| s.begin(&mut store, &source)).transpose()?;
+                if plan.is_some() {
+                    phase(timed, "plan begun");
                 }
-                if let Some(t) = timed {
-                    eprintln!("evalgap: writer: plan committed after {:.3} s", t.elapsed().as_secs_f64());
-                }
-                let written = write_loop(store, rec_rx, bar, done);
-                if let Some(t) = timed {
-                    eprintln!("evalgap: writer: done after {:.3} s", t.elapsed().as_secs_f64());
-                }
-                written
+                write_loop(store, rec_rx, plan, bar, done, timed)
             })
             .map_err(|e| RunError::Writer(e.to_string()))?
     };
@@ -164,7 +153,7 @@ pub(crate) async fn execute(
     // Workers.
     let mut workers = Vec::with_capacity(opts.concurrency);
     for _ in 0..opts.concurrency.max(1) {
-        let rx = trial_rx.clone();
+        let feed = feed.clone();
         let tx = rec_tx.clone();
         let target = opts.target.clone();
         let attacker = opts.attacker.clone();
@@ -173,7 +162,7 @@ pub(crate) async fn execute(
         let stop = stop.clone();
         let done = done.clone();
         workers.push(tokio::spawn(async move {
-            while let Ok(p) = rx.recv().await {
+            while let Some(p) = feed.next(&stop).await {
                 let outcome = match evalgap_transform::strategy(&p.variant) {
                     Some(strategy) => {
                         let scorer = StopJudge { judges: &judges, case: &p.case, variant: &p.variant };
@@ -221,9 +210,11 @@ pub(crate) async fn execute(
         }));
     }
     drop(rec_tx);
-    drop(trial_rx);
 
-    let produced = producer.await.map_err(|e| RunError::Writer(e.to_string()));
+    let produced = match producer {
+        Some(p) => p.await.map_err(|e| RunError::Writer(e.to_string())),
+        None => Ok(Ok(())),
+    };
     for w in workers {
         let _ = w.await;
     }
@@ -240,6 +231,27 @@ pub(crate) async fn execute(
         target_model: done.model.get().cloned(),
         ..Default::default()
     })
+}
+
+/// Where the workers take their next trial from.
+enum Feed {
+    /// A fresh run: every trial of the plan, in plan order, by a shared cursor.
+    Plan { source: Arc<TrialSource>, next: AtomicI64 },
+    /// A resumed run: the pending trials the store lists, checked against the plan.
+    Pending(async_channel::Receiver<PendingTrial>),
+}
+
+impl Feed {
+    /// The next trial to send; None when there is none left or the run is stopping.
+    async fn next(&self, stop: &AtomicBool) -> Option<PendingTrial> {
+        if stop.load(Ordering::SeqCst) {
+            return None;
+        }
+        match self {
+            Feed::Plan { source, next } => source.at(next.fetch_add(1, Ordering::Relaxed)),
+            Feed::Pending(rx) => rx.recv().await.ok(),
+        }
+    }
 }
 
 /// What the writer thread does before the first record when the store has no plan yet.
@@ -259,17 +271,24 @@ pub(crate) struct Rotation {
 }
 
 impl Setup {
-    /// Marks each transformed variant `new` or `reused` from the ledger, then writes the plan with
-    /// the marks. A resumed run keeps the marks it started with: this runs only when the plan is
-    /// first written (the ledger ignores a run's own earlier marks, so a retry marks the same).
-    fn write(self, store: &mut Store, source: &TrialSource) -> Result<(), RunError> {
-        let mut marks = std::collections::HashMap::new();
-        if let Some(r) = self.rotating {
-            let reused = evalgap_store::Ledger::open(&r.ledger)?.mark(&r.run, r.cycle, &r.variants)?;
-            marks = r.variants.into_iter().map(|(id, _)| id).zip(reused).collect();
-        }
-        source.write(store, &marks)?;
-        Ok(())
+    /// Opens the plan's transaction; with a ledger, asks it (on its own thread, while the plan is
+    /// written) which transformed variants an earlier run sent. A resumed run keeps the marks it
+    /// started with: this runs only when the plan is first written (the ledger ignores a run's own
+    /// earlier marks, so a retry marks the same).
+    fn begin<'s>(self, store: &mut Store, source: &'s TrialSource) -> Result<PlanWriter<'s>, RunError> {
+        let rotation = match self.rotating {
+            Some(r) => Some(
+                std::thread::Builder::new()
+                    .name("evalgap-ledger".into())
+                    .spawn(move || {
+                        let reused = evalgap_store::Ledger::open(&r.ledger)?.mark(&r.run, r.cycle, &r.variants)?;
+                        Ok(r.variants.into_iter().zip(reused).filter(|(_, u)| *u).map(|((id, _), _)| id).collect())
+                    })
+                    .map_err(|e| RunError::Writer(e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(PlanWriter::begin(source, store, rotation)?)
     }
 }
 
@@ -308,14 +327,43 @@ struct Stats {
     model: std::sync::OnceLock<String>,
 }
 
+/// The writer thread: commits the records in batches. A fresh run's plan is written here too, a
+/// step at a time between batches and always ahead of the records that need it, all in one
+/// transaction; the records written meanwhile are counted when it commits.
 fn write_loop(
     mut store: Store,
     mut rx: mpsc::Receiver<SerializedRecord>,
+    mut plan: Option<PlanWriter<'_>>,
     bar: ProgressBar,
     stats: Arc<Stats>,
+    timed: Option<std::time::Instant>,
 ) -> Result<(), RunError> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
+    // Records written inside the plan's transaction: (records, faults).
+    let mut held = (0u64, 0u64);
+    let count = |n: u64, faults: u64| {
+        stats.sent.fetch_add(n, Ordering::SeqCst);
+        let total_faults = stats.faults.fetch_add(faults, Ordering::SeqCst) + faults;
+        bar.inc(n);
+        if faults > 0 {
+            bar.set_message(format!("faults {total_faults}"));
+        }
+    };
+    loop {
+        let first = match plan.as_mut() {
+            // A plan still to write: no record waiting means time for the next step of it.
+            Some(p) => match rx.try_recv() {
+                Ok(r) => Some(r),
+                Err(mpsc::error::TryRecvError::Empty) if !p.is_complete() => {
+                    p.step(&mut store)?;
+                    continue;
+                }
+                Err(mpsc::error::TryRecvError::Empty) => rx.blocking_recv(),
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+            },
+            None => rx.blocking_recv(),
+        };
+        let Some(first) = first else { break };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -323,18 +371,37 @@ fn write_loop(
                 Err(_) => break,
             }
         }
-        store.record_serialized(&batch)?;
-        // Counted only now, after the commit.
         let faults = batch.iter().filter(|r| r.is_fault()).count() as u64;
-        stats.sent.fetch_add(batch.len() as u64, Ordering::SeqCst);
-        let total_faults = stats.faults.fetch_add(faults, Ordering::SeqCst) + faults;
-        bar.inc(batch.len() as u64);
-        if faults > 0 {
-            bar.set_message(format!("faults {total_faults}"));
+        if let Some(p) = plan.as_mut() {
+            p.cover(&mut store, batch.iter().map(|r| r.seq).max().unwrap_or(0))?;
+            store.record_serialized(&batch)?;
+            held = (held.0 + batch.len() as u64, held.1 + faults);
+            if p.is_complete() {
+                plan.take().expect("a plan").finish(&mut store)?;
+                phase(timed, "plan committed");
+                count(held.0, held.1);
+            }
+        } else {
+            // Counted only now, after the commit.
+            store.record_serialized(&batch)?;
+            count(batch.len() as u64, faults);
         }
         batch.clear();
     }
+    if let Some(p) = plan {
+        p.finish(&mut store)?;
+        phase(timed, "plan committed");
+        count(held.0, held.1);
+    }
+    phase(timed, "done");
     Ok(())
+}
+
+/// With EVALGAP_PHASES, the writer's time so far at `what`.
+fn phase(timed: Option<std::time::Instant>, what: &str) {
+    if let Some(t) = timed {
+        eprintln!("evalgap: writer: {what} after {:.3} s", t.elapsed().as_secs_f64());
+    }
 }
 
 fn progress_bar(progress: Progress, total: u64, done: u64) -> ProgressBar {

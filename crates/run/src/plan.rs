@@ -96,14 +96,26 @@ impl TrialSource {
         self.len() == 0
     }
 
-    /// Writes the plan (cases, variants, every trial in plan order: variant-major, then attempt)
-    /// into a store that has none. `reused` marks transformed variants from the rotation ledger
-    /// (true: an earlier run sent it).
-    pub fn write(&self, store: &mut Store, reused: &HashMap<String, bool>) -> Result<u64, StoreError> {
-        let trials = self.variants.iter().flat_map(move |(_, v)| {
-            (0..self.attempts).map(move |a| Trial::new(v, a, &self.target, &self.sampling, self.seed))
+    /// Variants in the plan.
+    pub fn variant_count(&self) -> usize {
+        self.variants.len()
+    }
+
+    /// Writes variants `range` (plan order: variant-major, then attempt) and their trials into the
+    /// plan being written. With `rotating`, transformed variants are written `new` (the ledger's
+    /// `reused` marks follow, see [`PlanWriter`]); the plain ones are always the `baseline`.
+    fn write_variants(&self, store: &mut Store, range: std::ops::Range<usize>, rotating: bool) -> Result<(), StoreError> {
+        let variants = &self.variants[range.clone()];
+        store.plan_variants(
+            variants.iter().map(|(_, v)| (v.as_ref(), (rotating && !v.chain.is_empty()).then_some(false))),
+        )?;
+        let attempts = self.attempts as i64;
+        let trials = (range.start as i64..).zip(variants).flat_map(move |(i, (_, v))| {
+            (0..self.attempts).map(move |a| {
+                (i * attempts + a as i64 + 1, Trial::new(v, a, &self.target, &self.sampling, self.seed))
+            })
         });
-        store.plan_marked(&self.cases, self.variants.iter().map(|(_, v)| v.as_ref()), trials, reused)
+        store.plan_trials(trials)
     }
 
     /// The trial at plan position `seq` (1-based, the store's key); None past the end.
@@ -113,6 +125,67 @@ impl TrialSource {
         let attempt = (i % self.attempts as u64) as u32;
         let t = Trial::new(variant, attempt, &self.target, &self.sampling, self.seed);
         Some(PendingTrial { seq, trial_id: t.id, attempt, seed: t.seed, case: case.clone(), variant: variant.clone() })
+    }
+}
+
+/// The rotation ledger's answer for a plan: the ids of the transformed variants an earlier run
+/// sent. It is worked out on its own thread while the plan is written.
+pub type RotationMarks = std::thread::JoinHandle<Result<Vec<String>, StoreError>>;
+
+/// A fresh plan being written in steps, in plan order, while its first trials are already sent and
+/// recorded in the same transaction (see [`Store::begin_plan`]).
+pub struct PlanWriter<'s> {
+    source: &'s TrialSource,
+    /// With a rotation ledger: its answer, applied before the commit.
+    rotation: Option<RotationMarks>,
+    /// Variants written so far (a prefix of the plan).
+    written: usize,
+}
+
+impl<'s> PlanWriter<'s> {
+    /// Variants written per step.
+    const STEP: usize = 256;
+
+    /// Opens the plan's transaction and writes the cases.
+    pub fn begin(source: &'s TrialSource, store: &mut Store, rotation: Option<RotationMarks>) -> Result<Self, StoreError> {
+        store.begin_plan(&source.cases)?;
+        Ok(Self { source, rotation, written: 0 })
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.written == self.source.variant_count()
+    }
+
+    /// Writes the next step of the plan.
+    pub fn step(&mut self, store: &mut Store) -> Result<(), StoreError> {
+        let end = (self.written + Self::STEP).min(self.source.variant_count());
+        self.write_to(store, end)
+    }
+
+    /// Writes the plan at least through trial `seq`, so that its record can follow.
+    pub fn cover(&mut self, store: &mut Store, seq: i64) -> Result<(), StoreError> {
+        let attempts = self.source.attempts.max(1) as i64;
+        let needed = (seq.max(0) + attempts - 1) / attempts;
+        self.write_to(store, (needed as usize).min(self.source.variant_count()))
+    }
+
+    fn write_to(&mut self, store: &mut Store, end: usize) -> Result<(), StoreError> {
+        if end > self.written {
+            self.source.write_variants(store, self.written..end, self.rotation.is_some())?;
+            self.written = end;
+        }
+        Ok(())
+    }
+
+    /// Writes the rest of the plan, marks the variants the ledger found reused, and commits it
+    /// with every record written meanwhile; returns the number of trials planned.
+    pub fn finish(mut self, store: &mut Store) -> Result<u64, StoreError> {
+        self.write_to(store, self.source.variant_count())?;
+        if let Some(marks) = self.rotation.take() {
+            let reused = marks.join().unwrap_or_else(|_| panic!("the rotation ledger's thread panicked"))?;
+            store.plan_reused(&reused)?;
+        }
+        store.commit_plan()
     }
 }
 

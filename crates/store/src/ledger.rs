@@ -38,7 +38,10 @@ impl Ledger {
         let err = |source| StoreError::Sql { path: path.clone(), source };
         let now = crate::now_rfc3339();
         let tx = self.conn.transaction().map_err(err)?;
-        let mut reused = Vec::with_capacity(variants.len());
+        let mut reused = vec![false; variants.len()];
+        // In id order, so that the inserts into a new ledger append instead of splitting pages.
+        let mut order: Vec<usize> = (0..variants.len()).collect();
+        order.sort_unstable_by(|&a, &b| variants[a].0.cmp(&variants[b].0));
         {
             let mut q =
                 tx.prepare("SELECT EXISTS (SELECT 1 FROM used WHERE variant_id = ?1 AND run != ?2)").map_err(err)?;
@@ -47,8 +50,9 @@ impl Ledger {
                     "INSERT OR IGNORE INTO used (variant_id, run, cycle, chain, recorded) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(err)?;
-            for (id, chain) in variants {
-                reused.push(q.query_row(params![id, run], |r| r.get::<_, bool>(0)).map_err(err)?);
+            for i in order {
+                let (id, chain) = &variants[i];
+                reused[i] = q.query_row(params![id, run], |r| r.get::<_, bool>(0)).map_err(err)?;
                 ins.execute(params![id, run, cycle, chain, now]).map_err(err)?;
             }
         }

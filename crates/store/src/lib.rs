@@ -218,6 +218,8 @@ pub struct Unjudged {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Inside the plan's transaction (between `begin_plan` and `commit_plan`).
+    in_plan: bool,
 }
 
 impl Store {
@@ -242,7 +244,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(err)?;
-        let store = Self { conn, path: path.to_path_buf() };
+        let store = Self { conn, path: path.to_path_buf(), in_plan: false };
         schema::migrate(&store.conn, path)?;
         Ok(store)
     }
@@ -309,47 +311,99 @@ impl Store {
         if existing > 0 {
             return Ok(existing);
         }
-        let path = self.path.clone();
-        let err = |source| StoreError::Sql { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(err)?;
-        {
-            let mut ins = tx
-                .prepare(
-                    "INSERT OR IGNORE INTO cases (case_id, kind, category, language, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(err)?;
-            for c in cases {
-                let body = serde_json::to_string(c).expect("case serializes");
-                ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body]).map_err(err)?;
-            }
-            let mut ins = tx
-                .prepare(
-                    "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, format, rotation, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .map_err(err)?;
-            for v in variants {
-                let body = serde_json::to_string(v).expect("variant serializes");
-                let rotation = match reused.get(&v.id) {
-                    None => "baseline",
-                    Some(false) => "new",
-                    Some(true) => "reused",
-                };
-                ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, v.turn_format(), rotation, body])
-                    .map_err(err)?;
-            }
-            let mut ins = tx
-                .prepare(
-                    "INSERT INTO trials (seq, trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(err)?;
-            // seq is the plan position, from 1; trial ids are distinct by construction (a hash of
-            // distinct variants and attempts), so no index on them is built.
-            for (seq, t) in (1i64..).zip(trials) {
-                ins.execute(params![seq, t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64]).map_err(err)?;
-            }
+        self.begin_plan(cases)?;
+        self.plan_variants(variants.into_iter().map(|v| (v, reused.get(&v.id).copied())))?;
+        self.plan_trials((1i64..).zip(trials))?;
+        self.commit_plan()
+    }
+
+    /// Starts writing the plan of a store that has none: opens the one transaction that holds the
+    /// whole plan, and inserts the cases. Until [`Store::commit_plan`], [`Store::plan_variants`]
+    /// and [`Store::plan_trials`] add the rest in plan order, and [`Store::record_serialized`]
+    /// writes into the same transaction (a record's trial row must be in first). So the first
+    /// trials can be sent and recorded while a large plan is still being written, and a crash
+    /// before the commit leaves neither plan nor record: the next run starts afresh.
+    pub fn begin_plan(&mut self, cases: &[Case]) -> Result<()> {
+        if self.in_plan {
+            return Err(self.corrupt("trials", "plan", "a plan is already being written"));
         }
-        tx.commit().map_err(err)?;
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.sql(e))?;
+        self.in_plan = true;
+        let mut ins = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO cases (case_id, kind, category, language, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(|e| self.sql(e))?;
+        for c in cases {
+            let body = serde_json::to_string(c).expect("case serializes");
+            ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body]).map_err(|e| self.sql(e))?;
+        }
+        Ok(())
+    }
+
+    /// Variants of the plan being written, each with its rotation mark: `Some(true)` reused (an
+    /// earlier run sent it), `Some(false)` new, `None` the plain baseline.
+    pub fn plan_variants<'v>(&mut self, variants: impl IntoIterator<Item = (&'v Variant, Option<bool>)>) -> Result<()> {
+        debug_assert!(self.in_plan, "plan_variants outside begin_plan");
+        let mut ins = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, format, rotation, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(|e| self.sql(e))?;
+        let mut body = Vec::with_capacity(1024);
+        for (v, mark) in variants {
+            body.clear();
+            serde_json::to_writer(&mut body, v).expect("variant serializes");
+            let body = std::str::from_utf8(&body).expect("JSON is UTF-8");
+            let rotation = match mark {
+                None => "baseline",
+                Some(false) => "new",
+                Some(true) => "reused",
+            };
+            ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, v.turn_format(), rotation, body])
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(())
+    }
+
+    /// Trials of the plan being written, as (seq, trial): seq is the plan position, from 1. Trial
+    /// ids are distinct by construction (a hash of distinct variants and attempts), so no index
+    /// on them is built.
+    pub fn plan_trials(&mut self, trials: impl IntoIterator<Item = (i64, Trial)>) -> Result<()> {
+        debug_assert!(self.in_plan, "plan_trials outside begin_plan");
+        let mut ins = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO trials (seq, trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(|e| self.sql(e))?;
+        for (seq, t) in trials {
+            ins.execute(params![seq, t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64])
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(())
+    }
+
+    /// Marks variants of the plan being written `reused` (the rotation ledger's answer, which can
+    /// come after the variants were written as `new`).
+    pub fn plan_reused(&mut self, variant_ids: &[String]) -> Result<()> {
+        debug_assert!(self.in_plan, "plan_reused outside begin_plan");
+        let mut upd =
+            self.conn.prepare_cached("UPDATE variants SET rotation = 'reused' WHERE variant_id = ?1").map_err(|e| self.sql(e))?;
+        for id in variant_ids {
+            upd.execute([id]).map_err(|e| self.sql(e))?;
+        }
+        Ok(())
+    }
+
+    /// Commits the plan and every record written since [`Store::begin_plan`]; returns the number
+    /// of trials planned.
+    pub fn commit_plan(&mut self) -> Result<u64> {
+        self.conn.execute_batch("COMMIT").map_err(|e| self.sql(e))?;
+        self.in_plan = false;
         self.count("SELECT COUNT(*) FROM trials")
     }
 
@@ -382,38 +436,15 @@ impl Store {
         self.record_serialized(&serialized)
     }
 
-    /// [`Store::record`] of records already serialized (by the run's workers).
+    /// [`Store::record`] of records already serialized (by the run's workers). Between
+    /// [`Store::begin_plan`] and [`Store::commit_plan`] they join the plan's transaction.
     pub fn record_serialized(&mut self, batch: &[SerializedRecord]) -> Result<()> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sql { path: path.clone(), source };
-        let now = now_rfc3339();
-        let tx = self.conn.transaction().map_err(err)?;
-        {
-            let mut ins = tx
-                .prepare_cached("INSERT OR IGNORE INTO responses (seq, status, body, recorded) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(err)?;
-            let mut ins_v = tx.prepare_cached(VERDICT_INSERT).map_err(err)?;
-            let mut ins_f = tx
-                .prepare_cached("INSERT OR REPLACE INTO judge_faults (seq, judge, detail) VALUES (?1, ?2, ?3)")
-                .map_err(err)?;
-            let mut ins_c = tx.prepare_cached(CACHE_INSERT).map_err(err)?;
-            for rec in batch {
-                let inserted = ins.execute(params![rec.seq, rec.status, rec.body, now]).map_err(err)?;
-                if inserted == 0 {
-                    continue;
-                }
-                for v in &rec.verdicts {
-                    insert_verdict(&mut ins_v, rec.seq, v).map_err(err)?;
-                }
-                for (judge, detail) in &rec.judge_faults {
-                    ins_f.execute(params![rec.seq, judge, detail]).map_err(err)?;
-                }
-                for (version, hash, body) in &rec.cache {
-                    ins_c.execute(params![version, hash, body]).map_err(err)?;
-                }
-            }
+        if self.in_plan {
+            return insert_records(&self.conn, batch).map_err(|e| self.sql(e));
         }
-        tx.commit().map_err(err)
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sql { path: self.path.clone(), source: e })?;
+        insert_records(&tx, batch).map_err(|e| StoreError::Sql { path: self.path.clone(), source: e })?;
+        tx.commit().map_err(|e| self.sql(e))
     }
 
     /// Adds (or replaces) verdicts for trials that already have a response, with judge faults
@@ -816,6 +847,32 @@ impl Store {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.sql(e))?;
         rows.map(|r| r.map_err(|e| self.sql(e))).collect()
     }
+}
+
+/// Inserts a batch of records on `conn`, inside the caller's transaction. A trial that already
+/// has a response keeps it, and its verdicts too.
+fn insert_records(conn: &Connection, batch: &[SerializedRecord]) -> rusqlite::Result<()> {
+    let now = now_rfc3339();
+    let mut ins =
+        conn.prepare_cached("INSERT OR IGNORE INTO responses (seq, status, body, recorded) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut ins_v = conn.prepare_cached(VERDICT_INSERT)?;
+    let mut ins_f = conn.prepare_cached("INSERT OR REPLACE INTO judge_faults (seq, judge, detail) VALUES (?1, ?2, ?3)")?;
+    let mut ins_c = conn.prepare_cached(CACHE_INSERT)?;
+    for rec in batch {
+        if ins.execute(params![rec.seq, rec.status, rec.body, now])? == 0 {
+            continue;
+        }
+        for v in &rec.verdicts {
+            insert_verdict(&mut ins_v, rec.seq, v)?;
+        }
+        for (judge, detail) in &rec.judge_faults {
+            ins_f.execute(params![rec.seq, judge, detail])?;
+        }
+        for (version, hash, body) in &rec.cache {
+            ins_c.execute(params![version, hash, body])?;
+        }
+    }
+    Ok(())
 }
 
 const VERDICT_INSERT: &str = "INSERT OR REPLACE INTO verdicts (seq, judge, judge_version, refused, harmful, refusal_assessed, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";

@@ -25,7 +25,7 @@ use evalgap_core::{Message, Outcome, Sampling};
 #[derive(Debug, Clone)]
 pub struct ChatRequest {
     pub messages: Vec<Message>,
-    pub tools: Option<serde_json::Value>,
+    pub tools: Option<std::sync::Arc<serde_json::Value>>,
     pub sampling: Sampling,
     pub seed: u64,
     /// Ask for per-token log-probabilities with this many alternatives per position (0..=20);

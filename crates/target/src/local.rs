@@ -100,7 +100,7 @@ impl Target for LocalTarget {
     }
 
     async fn complete(&self, req: &ChatRequest) -> Outcome {
-        let prompt = match self.model.render_chat(&req.messages, req.tools.as_ref()) {
+        let prompt = match self.model.render_chat(&req.messages, req.tools.as_deref()) {
             Ok(p) => p,
             Err(e) => return Self::fault(FaultKind::ClientError, e.to_string()),
         };

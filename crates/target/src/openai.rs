@@ -111,7 +111,7 @@ impl OpenAiTarget {
             top_p: req.sampling.top_p,
             max_tokens: req.sampling.max_tokens,
             seed: req.seed,
-            tools: req.tools.as_ref(),
+            tools: req.tools.as_deref(),
             logprobs: req.logprobs.map(|_| true),
             top_logprobs: req.logprobs.filter(|&n| n > 0).map(|n| n.min(20)),
         })

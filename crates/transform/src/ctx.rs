@@ -4,6 +4,7 @@ use crate::rng::Rng;
 use crate::rotation;
 use evalgap_core::{Case, Message, Role};
 use serde_json::Value;
+use std::sync::Arc;
 
 pub(crate) struct Ctx<'a> {
     pub case: &'a Case,
@@ -13,7 +14,7 @@ pub(crate) struct Ctx<'a> {
     pub name: &'static str,
     pub arg: Option<String>,
     pub messages: Vec<Message>,
-    pub tools: Option<Value>,
+    pub tools: Option<Arc<Value>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -21,7 +22,7 @@ impl<'a> Ctx<'a> {
         Self { case, seed, cycle, name: "", arg: None, messages: case.turns.clone(), tools: None }
     }
 
-    pub fn finish(self) -> (Vec<Message>, Option<Value>) {
+    pub fn finish(self) -> (Vec<Message>, Option<Arc<Value>>) {
         (self.messages, self.tools)
     }
 

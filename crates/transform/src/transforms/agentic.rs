@@ -48,10 +48,10 @@ pub(crate) const FRAMINGS: &[&str] = &[
 
 /// The OpenAI `tools` array every agentic variant carries: `shell`, `send_email`, `browse` and
 /// `write_file`, each with a JSON Schema for its arguments.
-pub fn agent_tools() -> Value {
-    // Built once: a run of many agentic variants clones it rather than rebuilding it each time.
-    static TOOLS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    TOOLS.get_or_init(build_agent_tools).clone()
+pub fn agent_tools() -> std::sync::Arc<Value> {
+    // Built once and shared by every agentic variant of a run.
+    static TOOLS: std::sync::OnceLock<std::sync::Arc<Value>> = std::sync::OnceLock::new();
+    TOOLS.get_or_init(|| std::sync::Arc::new(build_agent_tools())).clone()
 }
 
 fn build_agent_tools() -> Value {
