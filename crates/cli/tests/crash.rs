@@ -87,3 +87,76 @@ fn kill_9_at_random_moments_then_resume_answers_every_trial_exactly_once() {
         assert_eq!(r["response"]["text"], plan(&config, "m", seed, &text).text(seed));
     }
 }
+
+/// A run killed while writing a large plan leaves part of it, marked incomplete; the same command
+/// again writes the rest (same trial ids, same rotation marks) before it sends, and sends only the
+/// trials with no response.
+#[test]
+fn a_plan_cut_short_is_completed_before_anything_else_is_sent() {
+    let env = Env::start(Config { default_compliance: 0.5, ..Config::default() });
+    let suite = env.path("suite.jsonl");
+    write_suite(&suite, 150, 150);
+    let out = env.path("run");
+    let target = env.target("m");
+    let args = [
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--target",
+        &target,
+        "--transform",
+        "all",
+        "--attempts",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    run_ok(&args);
+    let db = out.join("evalgap.sqlite");
+    let rows = |conn: &rusqlite::Connection, sql: &str| -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+    };
+    let plan_sql = "SELECT t.seq || ' ' || t.trial_id || ' ' || v.variant_id || ' ' || v.rotation
+                    FROM trials t JOIN variants v ON v.variant_id = t.variant_id ORDER BY t.seq";
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let full_plan = rows(&conn, plan_sql);
+    assert_eq!(full_plan.len(), 6000, "300 cases plain and under 9 transforms, 2 attempts each");
+    let before = recorded(&out);
+
+    // What a kill after the first steps of the plan leaves: the first 2,048 trials (whole
+    // variants: 4 steps of 256), most of them answered, and the mark.
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         BEGIN;
+         DELETE FROM verdicts WHERE seq > 2000; DELETE FROM judge_faults WHERE seq > 2000;
+         DELETE FROM responses WHERE seq > 2000;
+         DELETE FROM trials WHERE seq > 2048;
+         DELETE FROM variants WHERE variant_id NOT IN (SELECT variant_id FROM trials);
+         INSERT INTO meta (key, value) VALUES ('plan_incomplete', 'true');
+         COMMIT;",
+    )
+    .unwrap();
+    drop(conn);
+    let kept = recorded(&out);
+    assert_eq!(kept.len(), 2000);
+
+    let output = run_ok(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("6000 trials: 6000 responses, 0 faults, 0 pending (4000 sent now"), "{stderr}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(rows(&conn, plan_sql), full_plan, "the completed plan is the plan a fresh run writes");
+    assert!(rows(&conn, "SELECT key FROM meta WHERE key = 'plan_incomplete'").is_empty());
+    let after = recorded(&out);
+    assert_eq!(after.len(), 6000);
+    for (id, body) in &kept {
+        assert_eq!(after.get(id), Some(body), "a response recorded before the kill changed");
+    }
+    // The trials sent again got the planted answers of the same seeds: the same text as before.
+    let texts = |m: &BTreeMap<String, String>| -> BTreeMap<String, serde_json::Value> {
+        m.iter()
+            .map(|(id, b)| (id.clone(), serde_json::from_str::<serde_json::Value>(b).unwrap()["text"].clone()))
+            .collect()
+    };
+    assert_eq!(texts(&after), texts(&before));
+}

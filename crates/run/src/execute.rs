@@ -1,7 +1,7 @@
 //! Execution: pending trials -> workers (target + judges) -> writer thread -> store.
 
 use crate::judging::Judges;
-use crate::plan::{PendingTrial, PlanWriter, TrialSource};
+use crate::plan::{PendingTrial, PlanWriter, RotationMarks, TrialSource};
 use crate::{RunError, RunOptions};
 use evalgap_core::Outcome;
 use evalgap_store::{Counts, Record, SerializedRecord, Store};
@@ -271,23 +271,25 @@ pub(crate) struct Rotation {
 }
 
 impl Setup {
-    /// Opens the plan's transaction; with a ledger, asks it (on its own thread, while the plan is
-    /// written) which transformed variants an earlier run sent. A resumed run keeps the marks it
-    /// started with: this runs only when the plan is first written (the ledger ignores a run's own
-    /// earlier marks, so a retry marks the same).
+    /// With a ledger, asks it on its own thread (while the plan is written) which transformed
+    /// variants an earlier run sent. A resumed run keeps the marks it started with: this runs only
+    /// while the plan is being written (the ledger ignores a run's own earlier marks, so a retry
+    /// marks the same).
+    pub(crate) fn rotation(self) -> Result<Option<RotationMarks>, RunError> {
+        let Some(r) = self.rotating else { return Ok(None) };
+        let marks = std::thread::Builder::new()
+            .name("evalgap-ledger".into())
+            .spawn(move || {
+                let reused = evalgap_store::Ledger::open(&r.ledger)?.mark(&r.run, r.cycle, &r.variants)?;
+                Ok(r.variants.into_iter().zip(reused).filter(|(_, u)| *u).map(|((id, _), _)| id).collect())
+            })
+            .map_err(|e| RunError::Writer(e.to_string()))?;
+        Ok(Some(marks))
+    }
+
+    /// Starts a fresh run's plan: the cases, then the writer goes on a step at a time.
     fn begin<'s>(self, store: &mut Store, source: &'s TrialSource) -> Result<PlanWriter<'s>, RunError> {
-        let rotation = match self.rotating {
-            Some(r) => Some(
-                std::thread::Builder::new()
-                    .name("evalgap-ledger".into())
-                    .spawn(move || {
-                        let reused = evalgap_store::Ledger::open(&r.ledger)?.mark(&r.run, r.cycle, &r.variants)?;
-                        Ok(r.variants.into_iter().zip(reused).filter(|(_, u)| *u).map(|((id, _), _)| id).collect())
-                    })
-                    .map_err(|e| RunError::Writer(e.to_string()))?,
-            ),
-            None => None,
-        };
+        let rotation = self.rotation()?;
         Ok(PlanWriter::begin(source, store, rotation)?)
     }
 }
@@ -328,8 +330,7 @@ struct Stats {
 }
 
 /// The writer thread: commits the records in batches. A fresh run's plan is written here too, a
-/// step at a time between batches and always ahead of the records that need it, all in one
-/// transaction; the records written meanwhile are counted when it commits.
+/// step at a time whenever no record waits, and always ahead of the records that need it.
 fn write_loop(
     mut store: Store,
     mut rx: mpsc::Receiver<SerializedRecord>,
@@ -339,29 +340,17 @@ fn write_loop(
     timed: Option<std::time::Instant>,
 ) -> Result<(), RunError> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    // Records written inside the plan's transaction: (records, faults).
-    let mut held = (0u64, 0u64);
-    let count = |n: u64, faults: u64| {
-        stats.sent.fetch_add(n, Ordering::SeqCst);
-        let total_faults = stats.faults.fetch_add(faults, Ordering::SeqCst) + faults;
-        bar.inc(n);
-        if faults > 0 {
-            bar.set_message(format!("faults {total_faults}"));
-        }
-    };
     loop {
         let first = match plan.as_mut() {
-            // A plan still to write: no record waiting means time for the next step of it.
-            Some(p) => match rx.try_recv() {
+            Some(p) if !p.is_complete() => match rx.try_recv() {
                 Ok(r) => Some(r),
-                Err(mpsc::error::TryRecvError::Empty) if !p.is_complete() => {
+                Err(mpsc::error::TryRecvError::Empty) => {
                     p.step(&mut store)?;
                     continue;
                 }
-                Err(mpsc::error::TryRecvError::Empty) => rx.blocking_recv(),
                 Err(mpsc::error::TryRecvError::Disconnected) => None,
             },
-            None => rx.blocking_recv(),
+            _ => rx.blocking_recv(),
         };
         let Some(first) = first else { break };
         batch.push(first);
@@ -371,27 +360,24 @@ fn write_loop(
                 Err(_) => break,
             }
         }
-        let faults = batch.iter().filter(|r| r.is_fault()).count() as u64;
         if let Some(p) = plan.as_mut() {
             p.cover(&mut store, batch.iter().map(|r| r.seq).max().unwrap_or(0))?;
-            store.record_serialized(&batch)?;
-            held = (held.0 + batch.len() as u64, held.1 + faults);
-            if p.is_complete() {
-                plan.take().expect("a plan").finish(&mut store)?;
-                phase(timed, "plan committed");
-                count(held.0, held.1);
-            }
-        } else {
-            // Counted only now, after the commit.
-            store.record_serialized(&batch)?;
-            count(batch.len() as u64, faults);
+        }
+        store.record_serialized(&batch)?;
+        // Counted only now, after the commit.
+        let faults = batch.iter().filter(|r| r.is_fault()).count() as u64;
+        stats.sent.fetch_add(batch.len() as u64, Ordering::SeqCst);
+        let total_faults = stats.faults.fetch_add(faults, Ordering::SeqCst) + faults;
+        bar.inc(batch.len() as u64);
+        if faults > 0 {
+            bar.set_message(format!("faults {total_faults}"));
         }
         batch.clear();
     }
+    // Stopped early (Ctrl-C) or every trial sent: the plan is finished either way.
     if let Some(p) = plan {
         p.finish(&mut store)?;
-        phase(timed, "plan committed");
-        count(held.0, held.1);
+        phase(timed, "plan finished");
     }
     phase(timed, "done");
     Ok(())

@@ -18,11 +18,11 @@ mod translate;
 
 pub use execute::{judge_backlog, Progress, RunSummary};
 pub use judging::{Judged, Judges};
-pub use plan::{PendingTrial, Plan, TrialSource};
+pub use plan::{PendingTrial, Plan, PlanWriter, TrialSource};
 
 use evalgap_core::{Case, ProtocolCard, Sampling};
 use evalgap_judge::Judge;
-use evalgap_store::{Store, StoreError};
+use evalgap_store::{PlanState, Store, StoreError};
 use evalgap_target::Target;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -115,9 +115,10 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     }
     phases.mark("plan variants");
     // A store with no plan yet gets it from the writer thread while the first trials are already
-    // being sent (their records wait in the writer's queue until the plan is committed).
-    let fresh = store.counts()?.trials == 0;
-    let setup = fresh.then(|| {
+    // being sent; one left with part of its plan (a run stopped while writing it) gets the rest
+    // before anything is sent.
+    let state = store.plan_state()?;
+    let setup = (!matches!(state, PlanState::Complete { .. })).then(|| {
         let rotating = opts.ledger.as_ref().map(|path| {
             // Only transformed variants rotate; the plain baseline is the same every cycle.
             let variants: Vec<(String, String)> =
@@ -127,12 +128,23 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
         });
         execute::Setup { rotating }
     });
+    let source = Arc::new(plan.into_source());
+    let setup = match (state, setup) {
+        (PlanState::Incomplete { trials }, Some(setup)) => {
+            PlanWriter::resume(&source, setup.rotation()?, trials).finish(&mut store)?;
+            None
+        }
+        (_, setup) => setup,
+    };
+    let fresh = state == PlanState::None;
     let judges = Arc::new(Judges::new(&opts.judges, &store)?);
     if !fresh {
         execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
         phases.mark("judge backlog");
     }
-    let mut summary = execute::execute(store, &opts, judges, Arc::new(plan.into_source()), setup).await?;
+    let mut summary = execute::execute(store, &opts, judges, source.clone(), setup).await?;
+    // Freeing a large plan takes a few milliseconds; the reports need not wait for it.
+    std::thread::spawn(move || drop(source));
     phases.mark("send and judge");
     summary.resumed = resumed;
     let store = Store::open_existing(&opts.out)?;

@@ -10,6 +10,9 @@ use evalgap_transform::{Chain, TransformError};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+/// Cases per planning thread at least: below that, one thread is quicker.
+const PARALLEL_CASES: usize = 64;
+
 pub struct Plan<'a> {
     pub cases: &'a [Case],
     pub variants: Vec<Variant>,
@@ -29,11 +32,30 @@ impl<'a> Plan<'a> {
         sampling: &Sampling,
         seed: u64,
     ) -> Result<Self, TransformError> {
+        let chains: Vec<&Chain> = chains.iter().filter(|c| !c.is_plain()).collect();
+        let of_cases = |cases: &[Case]| -> Result<Vec<Variant>, TransformError> {
+            let mut variants = Vec::with_capacity(cases.len() * (chains.len() + 1));
+            for case in cases {
+                variants.push(Variant::plain(case));
+                for chain in &chains {
+                    variants.push(evalgap_transform::apply(chain, case, seed, cycle)?);
+                }
+            }
+            Ok(variants)
+        };
+        // The transforms are pure, so a large plan is built on every core, in case order.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let chunk = cases.len().div_ceil(threads).max(PARALLEL_CASES);
         let mut variants = Vec::with_capacity(cases.len() * (chains.len() + 1));
-        for case in cases {
-            variants.push(Variant::plain(case));
-            for chain in chains.iter().filter(|c| !c.is_plain()) {
-                variants.push(evalgap_transform::apply(chain, case, seed, cycle)?);
+        if cases.len() <= chunk {
+            variants = of_cases(cases)?;
+        } else {
+            let parts: Vec<_> = std::thread::scope(|s| {
+                let handles: Vec<_> = cases.chunks(chunk).map(|part| s.spawn(move || of_cases(part))).collect();
+                handles.into_iter().map(|h| h.join().expect("planning thread panicked")).collect()
+            });
+            for part in parts {
+                variants.extend(part?);
             }
         }
         // Two chains that give the same variant (same case, chain and messages) give one variant,
@@ -101,21 +123,26 @@ impl TrialSource {
         self.variants.len()
     }
 
-    /// Writes variants `range` (plan order: variant-major, then attempt) and their trials into the
-    /// plan being written. With `rotating`, transformed variants are written `new` (the ledger's
-    /// `reused` marks follow, see [`PlanWriter`]); the plain ones are always the `baseline`.
-    fn write_variants(&self, store: &mut Store, range: std::ops::Range<usize>, rotating: bool) -> Result<(), StoreError> {
+    /// Writes variants `range` (plan order: variant-major, then attempt) and their trials as one
+    /// step of the plan being written. With `rotating`, transformed variants are written `new`
+    /// (the ledger's `reused` marks follow, see [`PlanWriter`]); the plain ones are always the
+    /// `baseline`.
+    fn write_variants(
+        &self,
+        store: &mut Store,
+        range: std::ops::Range<usize>,
+        rotating: bool,
+    ) -> Result<(), StoreError> {
         let variants = &self.variants[range.clone()];
-        store.plan_variants(
-            variants.iter().map(|(_, v)| (v.as_ref(), (rotating && !v.chain.is_empty()).then_some(false))),
-        )?;
         let attempts = self.attempts as i64;
         let trials = (range.start as i64..).zip(variants).flat_map(move |(i, (_, v))| {
-            (0..self.attempts).map(move |a| {
-                (i * attempts + a as i64 + 1, Trial::new(v, a, &self.target, &self.sampling, self.seed))
-            })
+            (0..self.attempts)
+                .map(move |a| (i * attempts + a as i64 + 1, Trial::new(v, a, &self.target, &self.sampling, self.seed)))
         });
-        store.plan_trials(trials)
+        store.plan_step(
+            variants.iter().map(|(_, v)| (v.as_ref(), (rotating && !v.chain.is_empty()).then_some(false))),
+            trials,
+        )
     }
 
     /// The trial at plan position `seq` (1-based, the store's key); None past the end.
@@ -132,24 +159,35 @@ impl TrialSource {
 /// sent. It is worked out on its own thread while the plan is written.
 pub type RotationMarks = std::thread::JoinHandle<Result<Vec<String>, StoreError>>;
 
-/// A fresh plan being written in steps, in plan order, while its first trials are already sent and
-/// recorded in the same transaction (see [`Store::begin_plan`]).
+/// A plan being written in steps, in plan order, while its first trials are already sent (see
+/// [`Store::begin_plan`]).
 pub struct PlanWriter<'s> {
     source: &'s TrialSource,
-    /// With a rotation ledger: its answer, applied before the commit.
+    /// With a rotation ledger: its answer, applied when the plan is finished.
     rotation: Option<RotationMarks>,
     /// Variants written so far (a prefix of the plan).
     written: usize,
 }
 
 impl<'s> PlanWriter<'s> {
-    /// Variants written per step.
+    /// Variants written per step (per transaction).
     const STEP: usize = 256;
 
-    /// Opens the plan's transaction and writes the cases.
-    pub fn begin(source: &'s TrialSource, store: &mut Store, rotation: Option<RotationMarks>) -> Result<Self, StoreError> {
+    /// Starts the plan of a store that has none: writes the cases.
+    pub fn begin(
+        source: &'s TrialSource,
+        store: &mut Store,
+        rotation: Option<RotationMarks>,
+    ) -> Result<Self, StoreError> {
         store.begin_plan(&source.cases)?;
         Ok(Self { source, rotation, written: 0 })
+    }
+
+    /// Goes on with a plan that a stopped run left incomplete with its first `trials` trials
+    /// (whole variants: a step writes a variant and all its trials together).
+    pub fn resume(source: &'s TrialSource, rotation: Option<RotationMarks>, trials: u64) -> Self {
+        let written = (trials / source.attempts.max(1) as u64) as usize;
+        Self { source, rotation, written: written.min(source.variant_count()) }
     }
 
     pub fn is_complete(&self) -> bool {
@@ -165,8 +203,11 @@ impl<'s> PlanWriter<'s> {
     /// Writes the plan at least through trial `seq`, so that its record can follow.
     pub fn cover(&mut self, store: &mut Store, seq: i64) -> Result<(), StoreError> {
         let attempts = self.source.attempts.max(1) as i64;
-        let needed = (seq.max(0) + attempts - 1) / attempts;
-        self.write_to(store, (needed as usize).min(self.source.variant_count()))
+        let needed = ((seq.max(0) + attempts - 1) / attempts) as usize;
+        while self.written < needed.min(self.source.variant_count()) {
+            self.step(store)?;
+        }
+        Ok(())
     }
 
     fn write_to(&mut self, store: &mut Store, end: usize) -> Result<(), StoreError> {
@@ -177,15 +218,17 @@ impl<'s> PlanWriter<'s> {
         Ok(())
     }
 
-    /// Writes the rest of the plan, marks the variants the ledger found reused, and commits it
-    /// with every record written meanwhile; returns the number of trials planned.
+    /// Writes the rest of the plan, marks the variants the ledger found reused, and marks the plan
+    /// complete; returns the number of trials planned.
     pub fn finish(mut self, store: &mut Store) -> Result<u64, StoreError> {
-        self.write_to(store, self.source.variant_count())?;
-        if let Some(marks) = self.rotation.take() {
-            let reused = marks.join().unwrap_or_else(|_| panic!("the rotation ledger's thread panicked"))?;
-            store.plan_reused(&reused)?;
+        while !self.is_complete() {
+            self.step(store)?;
         }
-        store.commit_plan()
+        let reused = match self.rotation.take() {
+            Some(marks) => marks.join().unwrap_or_else(|_| panic!("the rotation ledger's thread panicked"))?,
+            None => Vec::new(),
+        };
+        store.finish_plan(&reused)
     }
 }
 

@@ -1,7 +1,9 @@
 //! The run store: everything a run plans and records, in `RUN_DIR/evalgap.sqlite`.
 //!
 //! SQLite in WAL mode with a versioned schema (see [`schema`]). The rules that make resume exact:
-//! - trial ids are deterministic, and `trials` is filled once, before any request is sent;
+//! - trial ids are deterministic, and `trials` is filled once, in plan order; a trial's row is
+//!   committed before its response, and a plan cut short by a crash is marked incomplete and
+//!   completed before anything else is sent (see [`Store::begin_plan`]);
 //! - a trial is pending exactly when it has no row in `responses`;
 //! - a response and its verdicts are written in one transaction, and only after that commit is
 //!   the trial counted done. A kill at any moment loses at most uncommitted responses, whose
@@ -215,11 +217,22 @@ pub struct Unjudged {
     pub response: Response,
 }
 
+/// How much of a plan a store holds (see [`Store::begin_plan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanState {
+    None,
+    /// A run stopped while writing it: the first `trials` trials are in, with their variants.
+    Incomplete {
+        trials: u64,
+    },
+    Complete {
+        trials: u64,
+    },
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    /// Inside the plan's transaction (between `begin_plan` and `commit_plan`).
-    in_plan: bool,
 }
 
 impl Store {
@@ -244,7 +257,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(err)?;
-        let store = Self { conn, path: path.to_path_buf(), in_plan: false };
+        let store = Self { conn, path: path.to_path_buf() };
         schema::migrate(&store.conn, path)?;
         Ok(store)
     }
@@ -307,103 +320,108 @@ impl Store {
         trials: impl IntoIterator<Item = Trial>,
         reused: &HashMap<String, bool>,
     ) -> Result<u64> {
-        let existing = self.count("SELECT COUNT(*) FROM trials")?;
-        if existing > 0 {
-            return Ok(existing);
+        if self.plan_state()? != PlanState::None {
+            return self.count("SELECT COUNT(*) FROM trials");
         }
         self.begin_plan(cases)?;
-        self.plan_variants(variants.into_iter().map(|v| (v, reused.get(&v.id).copied())))?;
-        self.plan_trials((1i64..).zip(trials))?;
-        self.commit_plan()
+        self.plan_step(variants.into_iter().map(|v| (v, reused.get(&v.id).copied())), (1i64..).zip(trials))?;
+        self.finish_plan(&[])
     }
 
-    /// Starts writing the plan of a store that has none: opens the one transaction that holds the
-    /// whole plan, and inserts the cases. Until [`Store::commit_plan`], [`Store::plan_variants`]
-    /// and [`Store::plan_trials`] add the rest in plan order, and [`Store::record_serialized`]
-    /// writes into the same transaction (a record's trial row must be in first). So the first
-    /// trials can be sent and recorded while a large plan is still being written, and a crash
-    /// before the commit leaves neither plan nor record: the next run starts afresh.
+    /// Whether the store holds no plan, part of one (a run stopped while writing it), or all of it.
+    pub fn plan_state(&self) -> Result<PlanState> {
+        let trials = self.count("SELECT COUNT(*) FROM trials")?;
+        let incomplete = self.count("SELECT COUNT(*) FROM meta WHERE key = 'plan_incomplete'")? > 0;
+        Ok(match (trials, incomplete) {
+            (0, false) => PlanState::None,
+            (trials, true) => PlanState::Incomplete { trials },
+            (trials, false) => PlanState::Complete { trials },
+        })
+    }
+
+    /// Starts writing the plan of a store that has none: the cases, and a mark that the plan is
+    /// incomplete, in one transaction. [`Store::plan_step`] then adds variants and trials in plan
+    /// order, each step its own transaction, so the first trials can be sent and recorded while a
+    /// large plan is still being written; [`Store::finish_plan`] removes the mark. A run that finds
+    /// the mark (it stopped while writing the plan) writes the rest before it sends anything.
     pub fn begin_plan(&mut self, cases: &[Case]) -> Result<()> {
-        if self.in_plan {
-            return Err(self.corrupt("trials", "plan", "a plan is already being written"));
-        }
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.sql(e))?;
-        self.in_plan = true;
-        let mut ins = self
-            .conn
-            .prepare_cached(
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sql { path: self.path.clone(), source: e })?;
+        (|| {
+            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_incomplete', 'true')", [])?;
+            let mut ins = tx.prepare_cached(
                 "INSERT OR IGNORE INTO cases (case_id, kind, category, language, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(|e| self.sql(e))?;
-        for c in cases {
-            let body = serde_json::to_string(c).expect("case serializes");
-            ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body]).map_err(|e| self.sql(e))?;
-        }
-        Ok(())
+            )?;
+            for c in cases {
+                let body = serde_json::to_string(c).expect("case serializes");
+                ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body])?;
+            }
+            Ok(())
+        })()
+        .map_err(|e| StoreError::Sql { path: self.path.clone(), source: e })?;
+        tx.commit().map_err(|e| self.sql(e))
     }
 
-    /// Variants of the plan being written, each with its rotation mark: `Some(true)` reused (an
-    /// earlier run sent it), `Some(false)` new, `None` the plain baseline.
-    pub fn plan_variants<'v>(&mut self, variants: impl IntoIterator<Item = (&'v Variant, Option<bool>)>) -> Result<()> {
-        debug_assert!(self.in_plan, "plan_variants outside begin_plan");
-        let mut ins = self
-            .conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, format, rotation, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(|e| self.sql(e))?;
-        let mut body = Vec::with_capacity(1024);
-        for (v, mark) in variants {
-            body.clear();
-            serde_json::to_writer(&mut body, v).expect("variant serializes");
-            let body = std::str::from_utf8(&body).expect("JSON is UTF-8");
-            let rotation = match mark {
-                None => "baseline",
-                Some(false) => "new",
-                Some(true) => "reused",
-            };
-            ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, v.turn_format(), rotation, body])
-                .map_err(|e| self.sql(e))?;
+    /// One step of the plan being written, in one transaction: variants, each with its rotation
+    /// mark (`Some(true)` reused: an earlier run sent it; `Some(false)` new; `None` the plain
+    /// baseline), and trials as (seq, trial), seq being the plan position from 1. Trial ids are
+    /// distinct by construction (a hash of distinct variants and attempts), so no index on them
+    /// is built.
+    pub fn plan_step<'v>(
+        &mut self,
+        variants: impl IntoIterator<Item = (&'v Variant, Option<bool>)>,
+        trials: impl IntoIterator<Item = (i64, Trial)>,
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sql { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, format, rotation, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(err)?;
+            let mut body = Vec::with_capacity(1024);
+            for (v, mark) in variants {
+                body.clear();
+                serde_json::to_writer(&mut body, v).expect("variant serializes");
+                let body = std::str::from_utf8(&body).expect("JSON is UTF-8");
+                let rotation = match mark {
+                    None => "baseline",
+                    Some(false) => "new",
+                    Some(true) => "reused",
+                };
+                ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, v.turn_format(), rotation, body])
+                    .map_err(err)?;
+            }
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO trials (seq, trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(err)?;
+            for (seq, t) in trials {
+                ins.execute(params![seq, t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64]).map_err(err)?;
+            }
         }
-        Ok(())
+        tx.commit().map_err(err)
     }
 
-    /// Trials of the plan being written, as (seq, trial): seq is the plan position, from 1. Trial
-    /// ids are distinct by construction (a hash of distinct variants and attempts), so no index
-    /// on them is built.
-    pub fn plan_trials(&mut self, trials: impl IntoIterator<Item = (i64, Trial)>) -> Result<()> {
-        debug_assert!(self.in_plan, "plan_trials outside begin_plan");
-        let mut ins = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO trials (seq, trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(|e| self.sql(e))?;
-        for (seq, t) in trials {
-            ins.execute(params![seq, t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64])
-                .map_err(|e| self.sql(e))?;
-        }
-        Ok(())
-    }
-
-    /// Marks variants of the plan being written `reused` (the rotation ledger's answer, which can
-    /// come after the variants were written as `new`).
-    pub fn plan_reused(&mut self, variant_ids: &[String]) -> Result<()> {
-        debug_assert!(self.in_plan, "plan_reused outside begin_plan");
-        let mut upd =
-            self.conn.prepare_cached("UPDATE variants SET rotation = 'reused' WHERE variant_id = ?1").map_err(|e| self.sql(e))?;
-        for id in variant_ids {
-            upd.execute([id]).map_err(|e| self.sql(e))?;
-        }
-        Ok(())
-    }
-
-    /// Commits the plan and every record written since [`Store::begin_plan`]; returns the number
+    /// Completes the plan: marks the variants the rotation ledger found `reused` (its answer can
+    /// come after they were written as `new`) and removes the incomplete mark. Returns the number
     /// of trials planned.
-    pub fn commit_plan(&mut self) -> Result<u64> {
-        self.conn.execute_batch("COMMIT").map_err(|e| self.sql(e))?;
-        self.in_plan = false;
+    pub fn finish_plan(&mut self, reused: &[String]) -> Result<u64> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sql { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut upd =
+                tx.prepare_cached("UPDATE variants SET rotation = 'reused' WHERE variant_id = ?1").map_err(err)?;
+            for id in reused {
+                upd.execute([id]).map_err(err)?;
+            }
+            tx.execute("DELETE FROM meta WHERE key = 'plan_incomplete'", []).map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
         self.count("SELECT COUNT(*) FROM trials")
     }
 
@@ -436,12 +454,8 @@ impl Store {
         self.record_serialized(&serialized)
     }
 
-    /// [`Store::record`] of records already serialized (by the run's workers). Between
-    /// [`Store::begin_plan`] and [`Store::commit_plan`] they join the plan's transaction.
+    /// [`Store::record`] of records already serialized (by the run's workers).
     pub fn record_serialized(&mut self, batch: &[SerializedRecord]) -> Result<()> {
-        if self.in_plan {
-            return insert_records(&self.conn, batch).map_err(|e| self.sql(e));
-        }
         let tx = self.conn.transaction().map_err(|e| StoreError::Sql { path: self.path.clone(), source: e })?;
         insert_records(&tx, batch).map_err(|e| StoreError::Sql { path: self.path.clone(), source: e })?;
         tx.commit().map_err(|e| self.sql(e))
@@ -702,7 +716,7 @@ impl Store {
                     max(json_extract(r.body, '$.attack.budget')),
                     sum(json_extract(r.body, '$.attack.attacker_requests'))
              FROM responses r JOIN trials t ON t.seq = r.seq JOIN variants v ON v.variant_id = t.variant_id
-             WHERE r.status = 'ok' AND v.chain IN ({marks}) AND s IS NOT NULL
+             WHERE r.status = 'ok' AND v.chain IN ({marks}) AND instr(r.body, '\"attack\":') AND s IS NOT NULL
              GROUP BY v.chain, s ORDER BY v.chain"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sql(e))?;
@@ -856,7 +870,8 @@ fn insert_records(conn: &Connection, batch: &[SerializedRecord]) -> rusqlite::Re
     let mut ins =
         conn.prepare_cached("INSERT OR IGNORE INTO responses (seq, status, body, recorded) VALUES (?1, ?2, ?3, ?4)")?;
     let mut ins_v = conn.prepare_cached(VERDICT_INSERT)?;
-    let mut ins_f = conn.prepare_cached("INSERT OR REPLACE INTO judge_faults (seq, judge, detail) VALUES (?1, ?2, ?3)")?;
+    let mut ins_f =
+        conn.prepare_cached("INSERT OR REPLACE INTO judge_faults (seq, judge, detail) VALUES (?1, ?2, ?3)")?;
     let mut ins_c = conn.prepare_cached(CACHE_INSERT)?;
     for rec in batch {
         if ins.execute(params![rec.seq, rec.status, rec.body, now])? == 0 {

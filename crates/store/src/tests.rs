@@ -256,8 +256,12 @@ fn new_variants_store_their_turn_format() {
     let mut store = Store::open_or_create(dir.path()).unwrap();
     let case = Case::single("c0", "request", CaseKind::Harmful, "cat");
     let plain = Variant::plain(&case);
-    let tools =
-        Variant::new(&case, vec![], vec![Message::user("do it")], Some(serde_json::json!([{"type": "function"}])));
+    let tools = Variant::new(
+        &case,
+        vec![],
+        vec![Message::user("do it")],
+        Some(serde_json::json!([{"type": "function"}]).into()),
+    );
     let turns =
         Variant::new(&case, vec![], vec![Message::user("one"), Message::assistant("ok"), Message::user("two")], None);
     let trials: Vec<Trial> =
@@ -283,7 +287,7 @@ fn a_version_1_store_is_migrated_with_its_turn_formats() {
             [serde_json::to_string(&case).unwrap()],
         )
         .unwrap();
-        let tools = Variant::new(&case, vec![], vec![Message::user("x")], Some(serde_json::json!([])));
+        let tools = Variant::new(&case, vec![], vec![Message::user("x")], Some(serde_json::json!([]).into()));
         let turns = Variant::new(&case, vec![], vec![Message::user("a"), Message::user("b")], None);
         for (v, chain) in [(&Variant::plain(&case), "plain"), (&tools, "agentic"), (&turns, "multiturn")] {
             conn.execute(

@@ -293,7 +293,7 @@ fn agentic_variants_carry_a_valid_tools_array() {
         }
         // Round-trips as JSON text, as it is sent.
         let text = serde_json::to_string(&v.tools).unwrap();
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), *v.tools.as_ref().unwrap());
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), **v.tools.as_ref().unwrap());
     }
     assert!(apply(&one("roleplay"), &case(0), 1, 0).unwrap().tools.is_none());
 }
