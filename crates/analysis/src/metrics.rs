@@ -71,7 +71,7 @@ impl From<evalgap_store::UnitCounts> for Unit {
             chain: u.chain,
             language: u.language,
             rotation: u.rotation,
-            format: String::new(),
+            format: u.format,
             trials: u.trials,
             faults: u.faults,
             judged: u.judged,

@@ -133,6 +133,7 @@ fn a_plan_cut_short_is_completed_before_anything_else_is_sent() {
          DELETE FROM responses WHERE seq > 2000;
          DELETE FROM trials WHERE seq > 2048;
          DELETE FROM variants WHERE variant_id NOT IN (SELECT variant_id FROM trials);
+         DELETE FROM variant_bodies WHERE vseq NOT IN (SELECT vseq FROM variants);
          INSERT INTO meta (key, value) VALUES ('plan_incomplete', 'true');
          COMMIT;",
     )

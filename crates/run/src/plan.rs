@@ -139,10 +139,10 @@ impl TrialSource {
             (0..self.attempts)
                 .map(move |a| (i * attempts + a as i64 + 1, Trial::new(v, a, &self.target, &self.sampling, self.seed)))
         });
-        store.plan_step(
-            variants.iter().map(|(_, v)| (v.as_ref(), (rotating && !v.chain.is_empty()).then_some(false))),
-            trials,
-        )
+        let variants = (range.start as i64 + 1..).zip(variants).map(|(vseq, (_, v))| {
+            (vseq, v.as_ref(), (rotating && !v.chain.is_empty()).then_some(false))
+        });
+        store.plan_step(variants, trials)
     }
 
     /// The trial at plan position `seq` (1-based, the store's key); None past the end.

@@ -194,6 +194,8 @@ pub struct UnitCounts {
     pub chain: String,
     /// `baseline`, `new` or `reused` (see [`Ledger`]).
     pub rotation: String,
+    /// `single-turn`, `multi-turn` or `tool-calling` (see `Variant::turn_format`).
+    pub format: String,
     pub trials: u64,
     pub faults: u64,
     /// Ok responses with a verdict from the judge.
@@ -324,7 +326,8 @@ impl Store {
             return self.count("SELECT COUNT(*) FROM trials");
         }
         self.begin_plan(cases)?;
-        self.plan_step(variants.into_iter().map(|v| (v, reused.get(&v.id).copied())), (1i64..).zip(trials))?;
+        let variants = (1i64..).zip(variants).map(|(vseq, v)| (vseq, v, reused.get(&v.id).copied()));
+        self.plan_step(variants, (1i64..).zip(trials))?;
         self.finish_plan(&[])
     }
 
@@ -361,14 +364,14 @@ impl Store {
         tx.commit().map_err(|e| self.sql(e))
     }
 
-    /// One step of the plan being written, in one transaction: variants, each with its rotation
-    /// mark (`Some(true)` reused: an earlier run sent it; `Some(false)` new; `None` the plain
-    /// baseline), and trials as (seq, trial), seq being the plan position from 1. Trial ids are
-    /// distinct by construction (a hash of distinct variants and attempts), so no index on them
-    /// is built.
+    /// One step of the plan being written, in one transaction: variants as (vseq, variant, rotation
+    /// mark), vseq being the variant's plan position from 1 and the mark `Some(true)` reused (an
+    /// earlier run sent it), `Some(false)` new, `None` the plain baseline; and trials as (seq,
+    /// trial), seq being the trial's plan position from 1. Trial ids are distinct by construction
+    /// (a hash of distinct variants and attempts), so no index on them is built.
     pub fn plan_step<'v>(
         &mut self,
-        variants: impl IntoIterator<Item = (&'v Variant, Option<bool>)>,
+        variants: impl IntoIterator<Item = (i64, &'v Variant, Option<bool>)>,
         trials: impl IntoIterator<Item = (i64, Trial)>,
     ) -> Result<()> {
         let path = self.path.clone();
@@ -377,22 +380,24 @@ impl Store {
         {
             let mut ins = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO variants (variant_id, case_id, chain, language, format, rotation, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT OR IGNORE INTO variants (variant_id, vseq, case_id, chain, language, format, rotation, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '')",
                 )
                 .map_err(err)?;
+            let mut ins_body =
+                tx.prepare_cached("INSERT OR IGNORE INTO variant_bodies (vseq, body) VALUES (?1, ?2)").map_err(err)?;
             let mut body = Vec::with_capacity(1024);
-            for (v, mark) in variants {
-                body.clear();
-                serde_json::to_writer(&mut body, v).expect("variant serializes");
-                let body = std::str::from_utf8(&body).expect("JSON is UTF-8");
+            for (vseq, v, mark) in variants {
                 let rotation = match mark {
                     None => "baseline",
                     Some(false) => "new",
                     Some(true) => "reused",
                 };
-                ins.execute(params![v.id, v.case_id, v.chain_name(), v.language, v.turn_format(), rotation, body])
+                ins.execute(params![v.id, vseq, v.case_id, v.chain_name(), v.language, v.turn_format(), rotation])
                     .map_err(err)?;
+                body.clear();
+                serde_json::to_writer(&mut body, v).expect("variant serializes");
+                ins_body.execute(params![vseq, std::str::from_utf8(&body).expect("JSON is UTF-8")]).map_err(err)?;
             }
             let mut ins = tx
                 .prepare_cached(
@@ -538,9 +543,10 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT t.seq, t.trial_id, c.body, v.body, r.body FROM trials t
+                "SELECT t.seq, t.trial_id, c.body, b.body, r.body FROM trials t
                  JOIN responses r ON r.seq = t.seq AND +r.status = 'ok'
                  JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
+                 JOIN variant_bodies b ON b.vseq = v.vseq
                  WHERE t.seq > ?3 AND NOT EXISTS
                    (SELECT 1 FROM verdicts d WHERE d.seq = t.seq AND d.judge = ?1 AND d.judge_version = ?2)
                  ORDER BY t.seq LIMIT ?4",
@@ -606,7 +612,7 @@ impl Store {
         {
             let mut stmt = self
                 .conn
-                .prepare("SELECT variant_id, case_id, language, chain, rotation FROM variants")
+                .prepare("SELECT variant_id, case_id, language, chain, rotation, format FROM variants")
                 .map_err(|e| self.sql(e))?;
             let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
             while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
@@ -626,6 +632,7 @@ impl Store {
                     language: get(2)?,
                     chain: get(3)?,
                     rotation: get(4)?,
+                    format: get(5)?,
                     trials: 0,
                     faults: 0,
                     judged: 0,
@@ -653,8 +660,7 @@ impl Store {
                 units[i].faults += 1;
             }
         }
-        // Every trial, with this judge's verdict if any: verdicts exist only for ok responses, so
-        // the wide response rows are not read. `class` and `confidence` exist only in the factual
+        // Verdicts exist only for ok responses, so the wide response rows are not read. `class` and `confidence` exist only in the factual
         // judge's parts, read only when the run has factual cases.
         let factual = units.iter().any(|u| u.kind == CaseKind::Factual);
         let class_cols = if factual {
@@ -663,41 +669,68 @@ impl Store {
         } else {
             "NULL, NULL"
         };
+        // Trials in plan order, each counted in its unit; consecutive trials mostly share a
+        // variant, so the last one's unit is remembered rather than looked up again.
+        let mut trial_units: Vec<(i64, usize)> = Vec::new();
+        {
+            let mut stmt = self.conn.prepare("SELECT seq, variant_id FROM trials ORDER BY seq").map_err(|e| self.sql(e))?;
+            let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
+            let mut last: Option<(String, usize)> = None;
+            while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
+                let seq: i64 = r.get(0).map_err(|e| self.sql(e))?;
+                let variant_id = r.get_ref(1).and_then(|v| v.as_str().map_err(Into::into)).map_err(|e| self.sql(e))?;
+                let i = match &last {
+                    Some((id, i)) if id == variant_id => *i,
+                    _ => {
+                        let &i = index
+                            .get(variant_id)
+                            .ok_or_else(|| self.corrupt("trials", variant_id, "no such variant"))?;
+                        last = Some((variant_id.to_string(), i));
+                        i
+                    }
+                };
+                units[i].trials += 1;
+                trial_units.push((seq, i));
+            }
+        }
+        // This judge's verdicts, also in plan order, merged with the trials: two sequential scans
+        // instead of a lookup per trial.
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT t.variant_id, d.seq IS NOT NULL, d.harmful, d.refusal_assessed, d.refused, {class_cols}
-                 FROM trials t LEFT JOIN verdicts d ON d.seq = t.seq AND d.judge = ?1"
+                "SELECT d.seq, d.harmful, d.refusal_assessed, d.refused, {class_cols}
+                 FROM verdicts d WHERE d.judge = ?1 ORDER BY d.seq"
             ))
             .map_err(|e| self.sql(e))?;
         let mut rows = stmt.query([judge]).map_err(|e| self.sql(e))?;
+        let mut k = 0;
         while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
             let sql = |e| self.sql(e);
-            let variant_id = r.get_ref(0).and_then(|v| v.as_str().map_err(Into::into)).map_err(sql)?;
-            let Some(&i) = index.get(variant_id) else {
-                return Err(self.corrupt("trials", variant_id, "no such variant"));
+            let seq: i64 = r.get(0).map_err(sql)?;
+            while k < trial_units.len() && trial_units[k].0 < seq {
+                k += 1;
+            }
+            let Some(&(_, i)) = trial_units.get(k).filter(|(s, _)| *s == seq) else {
+                return Err(self.corrupt("verdicts", &seq.to_string(), "no such trial"));
             };
             let u = &mut units[i];
-            u.trials += 1;
             let flag = |i: usize| r.get::<_, Option<bool>>(i).map(|v| v.unwrap_or(false)).map_err(sql);
-            if !flag(1)? {
-                continue;
-            }
             u.judged += 1;
-            u.harmful += flag(2)? as u64;
-            if flag(3)? {
+            u.harmful += flag(1)? as u64;
+            if flag(2)? {
                 u.refusal_judged += 1;
-                u.refused += flag(4)? as u64;
+                u.refused += flag(3)? as u64;
             }
             if u.kind == CaseKind::Factual {
-                let class = r.get_ref(5).map_err(sql)?.as_str_or_null().ok().flatten();
-                let confidence = r.get_ref(6).map_err(sql)?.as_str_or_null().ok().flatten();
+                let class = r.get_ref(4).map_err(sql)?.as_str_or_null().ok().flatten();
+                let confidence = r.get_ref(5).map_err(sql)?.as_str_or_null().ok().flatten();
                 u.correct += (class == Some("correct")) as u64;
                 u.confident_wrong += (class == Some("wrong") && confidence == Some("confident")) as u64;
             }
         }
         units.retain(|u| u.trials > 0);
-        units.sort_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
+        // (case, variant) pairs are distinct: an unstable sort gives the one order.
+        units.sort_unstable_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
         Ok(units)
     }
 

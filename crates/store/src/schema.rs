@@ -5,7 +5,7 @@ use crate::StoreError;
 use rusqlite::Connection;
 use std::path::Path;
 
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 pub(crate) const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -20,7 +20,7 @@ CREATE TABLE variants (
     chain TEXT NOT NULL, -- e.g. plain, roleplay+base64
     language TEXT NOT NULL, -- the case's, or the one a translate step put it in
     rotation TEXT NOT NULL DEFAULT 'baseline', -- baseline (plain), new, or reused (sent by an earlier run)
-    body TEXT NOT NULL   -- the variant as JSON (messages, tools, chain parameters)
+    body TEXT NOT NULL   -- the variant as JSON (messages, tools, chain parameters); empty from version 3 on (see variant_bodies)
 );
 -- seq is the plan order and the key every other table uses: integer keys keep inserts appending
 -- (random text keys made writes slow down as a run grew). trial_id is deterministic (see
@@ -76,6 +76,16 @@ UPDATE variants SET format = CASE
     ELSE 'single-turn' END;
 ";
 
+/// Version 3: variant bodies (the messages and tools sent) in their own table, keyed by the
+/// variant's plan position `vseq`, so that the analysis's scan of `variants` reads no message
+/// text. `variants.body` is left empty.
+const V3: &str = "
+CREATE TABLE variant_bodies (vseq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+ALTER TABLE variants ADD COLUMN vseq INTEGER;
+INSERT INTO variant_bodies (vseq, body) SELECT rowid, body FROM variants;
+UPDATE variants SET vseq = rowid, body = '';
+";
+
 pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let err = |source| StoreError::Sql { path: path.to_path_buf(), source };
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
@@ -83,14 +93,19 @@ pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
         0 => {
             let created = format!("evalgap {}", evalgap_core::TOOL_VERSION).replace('\'', "");
             conn.execute_batch(&format!(
-                "BEGIN; {V1} {V2} INSERT INTO meta (key, value) VALUES ('created_by', '{created}');
+                "BEGIN; {V1} {V2} {V3} INSERT INTO meta (key, value) VALUES ('created_by', '{created}');
                  PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             ))
             .map_err(err)?;
             Ok(())
         }
         1 => {
-            conn.execute_batch(&format!("BEGIN; {V2} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")).map_err(err)?;
+            conn.execute_batch(&format!("BEGIN; {V2} {V3} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
+                .map_err(err)?;
+            Ok(())
+        }
+        2 => {
+            conn.execute_batch(&format!("BEGIN; {V3} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")).map_err(err)?;
             Ok(())
         }
         SCHEMA_VERSION => Ok(()),
