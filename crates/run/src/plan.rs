@@ -139,9 +139,9 @@ impl TrialSource {
             (0..self.attempts)
                 .map(move |a| (i * attempts + a as i64 + 1, Trial::new(v, a, &self.target, &self.sampling, self.seed)))
         });
-        let variants = (range.start as i64 + 1..).zip(variants).map(|(vseq, (_, v))| {
-            (vseq, v.as_ref(), (rotating && !v.chain.is_empty()).then_some(false))
-        });
+        let variants = (range.start as i64 + 1..)
+            .zip(variants)
+            .map(|(vseq, (_, v))| (vseq, v.as_ref(), (rotating && !v.chain.is_empty()).then_some(false)));
         store.plan_step(variants, trials)
     }
 

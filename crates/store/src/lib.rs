@@ -669,63 +669,59 @@ impl Store {
         } else {
             "NULL, NULL"
         };
-        // Trials in plan order, each counted in its unit; consecutive trials mostly share a
+        // Trials and this judge's verdicts, both in plan order, merged: two sequential scans
+        // instead of a lookup per trial, in constant memory. Consecutive trials mostly share a
         // variant, so the last one's unit is remembered rather than looked up again.
-        let mut trial_units: Vec<(i64, usize)> = Vec::new();
-        {
-            let mut stmt = self.conn.prepare("SELECT seq, variant_id FROM trials ORDER BY seq").map_err(|e| self.sql(e))?;
-            let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
-            let mut last: Option<(String, usize)> = None;
-            while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
-                let seq: i64 = r.get(0).map_err(|e| self.sql(e))?;
-                let variant_id = r.get_ref(1).and_then(|v| v.as_str().map_err(Into::into)).map_err(|e| self.sql(e))?;
-                let i = match &last {
-                    Some((id, i)) if id == variant_id => *i,
-                    _ => {
-                        let &i = index
-                            .get(variant_id)
-                            .ok_or_else(|| self.corrupt("trials", variant_id, "no such variant"))?;
-                        last = Some((variant_id.to_string(), i));
-                        i
-                    }
-                };
-                units[i].trials += 1;
-                trial_units.push((seq, i));
-            }
-        }
-        // This judge's verdicts, also in plan order, merged with the trials: two sequential scans
-        // instead of a lookup per trial.
-        let mut stmt = self
+        let mut verdict_stmt = self
             .conn
             .prepare(&format!(
                 "SELECT d.seq, d.harmful, d.refusal_assessed, d.refused, {class_cols}
                  FROM verdicts d WHERE d.judge = ?1 ORDER BY d.seq"
             ))
             .map_err(|e| self.sql(e))?;
-        let mut rows = stmt.query([judge]).map_err(|e| self.sql(e))?;
-        let mut k = 0;
-        while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
+        let mut verdicts = verdict_stmt.query([judge]).map_err(|e| self.sql(e))?;
+        let mut verdict = verdicts.next().map_err(|e| self.sql(e))?;
+        let mut trial_stmt =
+            self.conn.prepare("SELECT seq, variant_id FROM trials ORDER BY seq").map_err(|e| self.sql(e))?;
+        let mut trials = trial_stmt.query([]).map_err(|e| self.sql(e))?;
+        let mut last: Option<(String, usize)> = None;
+        while let Some(t) = trials.next().map_err(|e| self.sql(e))? {
             let sql = |e| self.sql(e);
-            let seq: i64 = r.get(0).map_err(sql)?;
-            while k < trial_units.len() && trial_units[k].0 < seq {
-                k += 1;
-            }
-            let Some(&(_, i)) = trial_units.get(k).filter(|(s, _)| *s == seq) else {
-                return Err(self.corrupt("verdicts", &seq.to_string(), "no such trial"));
+            let seq: i64 = t.get(0).map_err(sql)?;
+            let variant_id = t.get_ref(1).and_then(|v| v.as_str().map_err(Into::into)).map_err(sql)?;
+            let i = match &last {
+                Some((id, i)) if id == variant_id => *i,
+                _ => {
+                    let &i =
+                        index.get(variant_id).ok_or_else(|| self.corrupt("trials", variant_id, "no such variant"))?;
+                    last = Some((variant_id.to_string(), i));
+                    i
+                }
             };
             let u = &mut units[i];
-            let flag = |i: usize| r.get::<_, Option<bool>>(i).map(|v| v.unwrap_or(false)).map_err(sql);
-            u.judged += 1;
-            u.harmful += flag(1)? as u64;
-            if flag(2)? {
-                u.refusal_judged += 1;
-                u.refused += flag(3)? as u64;
-            }
-            if u.kind == CaseKind::Factual {
-                let class = r.get_ref(4).map_err(sql)?.as_str_or_null().ok().flatten();
-                let confidence = r.get_ref(5).map_err(sql)?.as_str_or_null().ok().flatten();
-                u.correct += (class == Some("correct")) as u64;
-                u.confident_wrong += (class == Some("wrong") && confidence == Some("confident")) as u64;
+            u.trials += 1;
+            // Verdicts before this trial have no trial: the foreign key rules them out.
+            while let Some(d) = verdict {
+                let dseq: i64 = d.get(0).map_err(sql)?;
+                if dseq > seq {
+                    break;
+                }
+                if dseq == seq {
+                    let flag = |i: usize| d.get::<_, Option<bool>>(i).map(|v| v.unwrap_or(false)).map_err(sql);
+                    u.judged += 1;
+                    u.harmful += flag(1)? as u64;
+                    if flag(2)? {
+                        u.refusal_judged += 1;
+                        u.refused += flag(3)? as u64;
+                    }
+                    if u.kind == CaseKind::Factual {
+                        let class = d.get_ref(4).map_err(sql)?.as_str_or_null().ok().flatten();
+                        let confidence = d.get_ref(5).map_err(sql)?.as_str_or_null().ok().flatten();
+                        u.correct += (class == Some("correct")) as u64;
+                        u.confident_wrong += (class == Some("wrong") && confidence == Some("confident")) as u64;
+                    }
+                }
+                verdict = verdicts.next().map_err(sql)?;
             }
         }
         units.retain(|u| u.trials > 0);

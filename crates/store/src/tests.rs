@@ -303,6 +303,23 @@ fn a_version_1_store_is_migrated_with_its_turn_formats() {
     let mut formats: Vec<String> = store.variant_formats().unwrap().into_values().collect();
     formats.sort();
     assert_eq!(formats, ["multi-turn", "single-turn", "tool-calling"]);
+    // Version 3: the bodies moved to their own table, whole, keyed by the variant's position.
+    let moved: Vec<(String, String, String)> = {
+        let mut stmt = store
+            .conn
+            .prepare(
+                "SELECT v.variant_id, v.body, b.body FROM variants v JOIN variant_bodies b ON b.vseq = v.vseq
+                 ORDER BY v.vseq",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(|r| r.unwrap()).collect()
+    };
+    assert_eq!(moved.len(), 3);
+    let case = Case::single("c0", "request", CaseKind::Harmful, "cat");
+    let tools = Variant::new(&case, vec![], vec![Message::user("x")], Some(serde_json::json!([]).into()));
+    assert_eq!((moved[1].0.as_str(), moved[1].1.as_str()), (tools.id.as_str(), ""));
+    let back: Variant = serde_json::from_str(&moved[1].2).unwrap();
+    assert_eq!(back, tools);
 }
 
 #[test]
