@@ -127,20 +127,9 @@ impl Trial {
     /// Builds the trial deterministically: the same inputs always give the same id and seed,
     /// which is what makes resume exact.
     pub fn new(variant: &Variant, attempt: u32, target: &str, sampling: &Sampling, protocol_seed: u64) -> Self {
-        let mut hs = Hasher::new();
-        hs.field(protocol_seed.to_le_bytes()).field(&variant.id).field(attempt.to_le_bytes());
-        // Keep seeds within 2^53 - 1 so JSON consumers (and servers in JavaScript) read them exactly.
-        let seed = hs.finish_u64() & ((1u64 << 53) - 1);
-        let mut h = Hasher::new();
-        h.field(&variant.id)
-            .field(attempt.to_le_bytes())
-            .field(target)
-            .field(sampling.temperature.to_le_bytes())
-            .field(sampling.top_p.to_le_bytes())
-            .field(sampling.max_tokens.to_le_bytes())
-            .field(seed.to_le_bytes());
+        let (id, seed) = Self::id_and_seed(&variant.id, attempt, target, sampling, protocol_seed);
         Self {
-            id: TrialId(h.finish_hex()[..32].to_string()),
+            id,
             case_id: variant.case_id.clone(),
             variant_id: variant.id.clone(),
             attempt,
@@ -148,6 +137,29 @@ impl Trial {
             sampling: sampling.clone(),
             seed,
         }
+    }
+
+    /// The id and seed of [`Trial::new`] alone (for callers that need no more of the trial).
+    pub fn id_and_seed(
+        variant_id: &str,
+        attempt: u32,
+        target: &str,
+        sampling: &Sampling,
+        protocol_seed: u64,
+    ) -> (TrialId, u64) {
+        let mut hs = Hasher::new();
+        hs.field(protocol_seed.to_le_bytes()).field(variant_id).field(attempt.to_le_bytes());
+        // Keep seeds within 2^53 - 1 so JSON consumers (and servers in JavaScript) read them exactly.
+        let seed = hs.finish_u64() & ((1u64 << 53) - 1);
+        let mut h = Hasher::new();
+        h.field(variant_id)
+            .field(attempt.to_le_bytes())
+            .field(target)
+            .field(sampling.temperature.to_le_bytes())
+            .field(sampling.top_p.to_le_bytes())
+            .field(sampling.max_tokens.to_le_bytes())
+            .field(seed.to_le_bytes());
+        (TrialId(h.finish_hex()[..32].to_string()), seed)
     }
 }
 

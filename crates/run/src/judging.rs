@@ -145,14 +145,8 @@ fn sent_messages<'a>(variant: &'a Variant, response: &'a Response) -> &'a [Messa
 /// The response with its text decoded, when the variant's chain has an encoding step and the
 /// text decodes; the stored response keeps the original.
 fn decoded(variant: &Variant, response: &Response) -> Option<Response> {
-    if variant.chain.is_empty() {
-        return None;
-    }
-    let chain = evalgap_transform::Chain {
-        steps: variant.chain.iter().map(|s| evalgap_transform::Step::new(s.name.clone(), None)).collect(),
-    };
-    let text = evalgap_transform::decode_response(&chain, &response.text)?;
-    Some(Response { text, ..response.clone() })
+    let decode = evalgap_transform::response_decoder(variant.chain.iter().map(|s| s.name.as_str()))?;
+    Some(Response { text: decode(&response.text)?, ..response.clone() })
 }
 
 #[cfg(test)]

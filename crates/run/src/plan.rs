@@ -150,8 +150,8 @@ impl TrialSource {
         let i = u64::try_from(seq.checked_sub(1)?).ok()?;
         let (case, variant) = self.variants.get((i / self.attempts as u64) as usize)?;
         let attempt = (i % self.attempts as u64) as u32;
-        let t = Trial::new(variant, attempt, &self.target, &self.sampling, self.seed);
-        Some(PendingTrial { seq, trial_id: t.id, attempt, seed: t.seed, case: case.clone(), variant: variant.clone() })
+        let (trial_id, seed) = Trial::id_and_seed(&variant.id, attempt, &self.target, &self.sampling, self.seed);
+        Some(PendingTrial { seq, trial_id, attempt, seed, case: case.clone(), variant: variant.clone() })
     }
 }
 
@@ -171,7 +171,7 @@ pub struct PlanWriter<'s> {
 
 impl<'s> PlanWriter<'s> {
     /// Variants written per step (per transaction).
-    const STEP: usize = 256;
+    const STEP: usize = 1024;
 
     /// Starts the plan of a store that has none: writes the cases.
     pub fn begin(

@@ -12,7 +12,9 @@ pub struct OpenAiTarget {
     /// Plain `http://` endpoints with no proxy go through the lean HTTP/1.1 client (about a third
     /// of reqwest's CPU per request); `https://`, a proxy, or `EVALGAP_HTTP_CLIENT=reqwest` use reqwest.
     lean: Option<Http1Client>,
-    client: reqwest::Client,
+    /// Built only when the lean client is not used: building it loads the system's root
+    /// certificates, a visible share of a short run's start-up.
+    client: Option<reqwest::Client>,
     /// Parsed once: parsing a URL per request was a visible share of the client's CPU.
     url: reqwest::Url,
     model: String,
@@ -52,13 +54,6 @@ impl OpenAiTarget {
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }
-        let client = reqwest::Client::builder()
-            .default_headers(headers)
-            .timeout(policy.timeout)
-            .pool_max_idle_per_host(policy.max_connections.max(1))
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| TargetError::Client(e.to_string()))?;
         let base_url = base_url.trim_end_matches('/');
         let url = reqwest::Url::parse(&format!("{base_url}/chat/completions"))
             .map_err(|e| TargetError::BadSpec { spec: base_url.to_string(), why: format!("bad base URL: {e}") })?;
@@ -75,6 +70,18 @@ impl OpenAiTarget {
             )
         } else {
             None
+        };
+        let client = match lean {
+            Some(_) => None,
+            None => Some(
+                reqwest::Client::builder()
+                    .default_headers(headers)
+                    .timeout(policy.timeout)
+                    .pool_max_idle_per_host(policy.max_connections.max(1))
+                    .tcp_nodelay(true)
+                    .build()
+                    .map_err(|e| TargetError::Client(e.to_string()))?,
+            ),
         };
         Ok(Self {
             lean,
@@ -134,8 +141,8 @@ impl OpenAiTarget {
                 },
             };
         }
-        let resp = match self
-            .client
+        let client = self.client.as_ref().expect("reqwest is built whenever the lean client is not");
+        let resp = match client
             .post(self.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec())

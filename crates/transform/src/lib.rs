@@ -105,7 +105,13 @@ pub fn apply(chain: &Chain, case: &Case, seed: u64, cycle: u32) -> Result<Varian
 /// model answered in that encoding; `None` when it did not (or the chain has no encoding). Judges
 /// can read both texts. Leet decoding is lossy (see [`encoding::leet_decode`]).
 pub fn decode_response(chain: &Chain, text: &str) -> Option<String> {
-    chain.steps.iter().filter_map(|s| registry::find(&s.name)).find_map(|d| d.decode).and_then(|decode| decode(text))
+    response_decoder(chain.steps.iter().map(|s| s.name.as_str())).and_then(|decode| decode(text))
+}
+
+/// The decoder of the first encoding step among a chain's step names (`base64`, `rot13`, `leet`),
+/// if any: what [`decode_response`] applies, for callers that hold only the step names.
+pub fn response_decoder<'a>(mut steps: impl Iterator<Item = &'a str>) -> Option<fn(&str) -> Option<String>> {
+    steps.find_map(|name| registry::find(name).and_then(|d| d.decode))
 }
 
 /// The language a chain's `translate` step needs (`Some("bn")` for `roleplay+translate:bn`), so the
