@@ -91,6 +91,10 @@ struct BareArgs {
     /// Send through evalgap's lean HTTP/1.1 client instead of reqwest.
     #[arg(long)]
     lean: bool,
+    /// Send these requests instead of the suite's plain texts: one per line, the `messages` JSON,
+    /// then a tab and the `tools` JSON if any (request `i` uses line `i % lines`).
+    #[arg(long, value_name = "FILE")]
+    requests: Option<PathBuf>,
 }
 
 /// Variants per case under `--transform all`: the plain case and the 9 template transforms.
@@ -120,7 +124,12 @@ fn main() -> ExitCode {
 
 fn bare_main(a: BareArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let summary = rt.block_on(bare::run_bare(&a.url, &a.model, a.trials, a.concurrency, a.cases, a.lean))?;
+    // Read before the clock starts: what a client holds in memory before it sends.
+    let requests = match &a.requests {
+        Some(path) => bare::Requests::Given(bare::read_requests(path)?),
+        None => bare::Requests::Plain { cases: a.cases },
+    };
+    let summary = rt.block_on(bare::run_bare(&a.url, &a.model, a.trials, a.concurrency, requests, a.lean))?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }
@@ -345,8 +354,14 @@ impl Runner<'_> {
         c: usize,
         cases: usize,
         lean: bool,
+        requests: Option<&Path>,
     ) -> Result<RunResult> {
-        let kind = if lean { "bare on evalgap's HTTP/1.1 client" } else { "bare" };
+        let kind = match (lean, requests.is_some()) {
+            (false, false) => "bare",
+            (true, false) => "bare on evalgap's HTTP/1.1 client",
+            (false, true) => "bare, evalgap's requests",
+            (true, true) => "bare on evalgap's HTTP/1.1 client, evalgap's requests",
+        };
         let label = format!("{label} ({kind}, {} trials, {latency_ms} ms)", count(trials));
         eprintln!("{label} ...");
         let dir = tempfile::Builder::new().prefix("bare-").tempdir_in(self.root)?;
@@ -361,6 +376,9 @@ impl Runner<'_> {
         ]);
         if lean {
             cmd.arg("--lean");
+        }
+        if let Some(path) = requests {
+            cmd.arg("--requests").arg(path);
         }
         let measured = self.measure(server, cmd, dir.path())?;
         let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
@@ -393,6 +411,7 @@ impl Runner<'_> {
         c: usize,
         variants: u64,
         extra: &[&str],
+        sent_requests: Option<&Path>,
     ) -> Result<RunResult> {
         let trials = cases as u64 * attempts * variants;
         let label = format!("{label} (evalgap, {} trials, {latency_ms} ms)", count(trials));
@@ -421,8 +440,31 @@ impl Runner<'_> {
         let summary = parse_evalgap_summary(&stderr)
             .with_context(|| format!("no `N trials: R responses, F faults` line in evalgap's stderr: {stderr}"))?;
         ensure!(summary.0 == trials, "evalgap planned {} trials, not {trials}", summary.0);
+        if let Some(path) = sent_requests {
+            write_sent_requests(&dir.path().join("run").join("evalgap.sqlite"), path)?;
+        }
         self.finish(server, RunResult::of(label, Tool::Evalgap, trials, c, latency_ms, measured, summary.1, summary.2))
     }
+}
+
+/// The requests a run sent, one per variant in plan order, for `bare --requests`: the `messages`
+/// JSON, and a tab and the `tools` JSON when the variant has tools. Read from the run's store.
+fn write_sent_requests(store: &Path, out: &Path) -> Result<()> {
+    let conn = rusqlite::Connection::open(store).with_context(|| format!("opening {}", store.display()))?;
+    let mut stmt = conn.prepare("SELECT body FROM variant_bodies ORDER BY vseq")?;
+    let mut rows = stmt.query([])?;
+    let mut text = String::new();
+    while let Some(row) = rows.next()? {
+        let variant: Value = serde_json::from_str(&row.get::<_, String>(0)?)?;
+        text.push_str(&serde_json::to_string(&variant["messages"])?);
+        if let Some(tools) = variant.get("tools").filter(|t| !t.is_null()) {
+            text.push('\t');
+            text.push_str(&serde_json::to_string(tools)?);
+        }
+        text.push('\n');
+    }
+    ensure!(!text.is_empty(), "{}: no variants", store.display());
+    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))
 }
 
 /// `(trials, responses, faults)` from evalgap's `N trials: R responses, F faults, P pending (...)` line.
@@ -472,33 +514,39 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     // Zero latency: throughput, CPU, RSS.
     let server = TestServer::start(&bins.testserver, 0)?;
     eprintln!("test server at {} (latency 0 ms)", server.base_url);
-    let bare1 = runner.bare(&server, 0, "run 1", plan.trials(), c, plan.cases, false)?;
-    let eg1 = runner.evalgap(&server, 0, "run 2", &suite, plan.cases, plan.attempts, c, 1, &[])?;
-    let bare2 = runner.bare(&server, 0, "run 3", plan.trials(), c, plan.cases, false)?;
-    let eg2 = runner.evalgap(&server, 0, "run 4", &suite, plan.cases, plan.attempts, c, 1, &[])?;
-    let big = runner.evalgap(&server, 0, "run 5", &suite, plan.cases, plan.big_attempts, c, 1, &[])?;
+    let bare1 = runner.bare(&server, 0, "run 1", plan.trials(), c, plan.cases, false, None)?;
+    let eg1 = runner.evalgap(&server, 0, "run 2", &suite, plan.cases, plan.attempts, c, 1, &[], None)?;
+    let bare2 = runner.bare(&server, 0, "run 3", plan.trials(), c, plan.cases, false, None)?;
+    let eg2 = runner.evalgap(&server, 0, "run 4", &suite, plan.cases, plan.attempts, c, 1, &[], None)?;
+    let big = runner.evalgap(&server, 0, "run 5", &suite, plan.cases, plan.big_attempts, c, 1, &[], None)?;
     // The bare client again, sending through evalgap's own HTTP/1.1 client instead of reqwest:
     // what is left of the gap is evalgap's own work (store, judging, plan, reports).
-    let bare_lean = runner.bare(&server, 0, "run 5b", plan.trials(), c, plan.cases, true)?;
+    let bare_lean = runner.bare(&server, 0, "run 5b", plan.trials(), c, plan.cases, true, None)?;
     // Every template transform: each case plain and under the whole catalogue, one attempt each.
     let variants_suite = root.path().join("variants.jsonl");
     workload::write_suite(&variants_suite, plan.variant_cases())?;
     let all = ["--transform", "all"];
     let (vc, vn) = (plan.variant_cases(), TEMPLATE_VARIANTS);
-    let bare_v = runner.bare(&server, 0, "run 6", plan.variant_trials(), c, plan.cases, false)?;
-    let eg_v1 = runner.evalgap(&server, 0, "run 7, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
-    let eg_v2 = runner.evalgap(&server, 0, "run 8, --transform all", &variants_suite, vc, 1, c, vn, &all)?;
+    let bare_v = runner.bare(&server, 0, "run 6", plan.variant_trials(), c, plan.cases, false, None)?;
+    let sent = root.path().join("variant-requests.txt");
+    let eg_v1 = runner.evalgap(&server, 0, "run 7, --transform all", &variants_suite, vc, 1, c, vn, &all, Some(&sent))?;
+    let eg_v2 = runner.evalgap(&server, 0, "run 8, --transform all", &variants_suite, vc, 1, c, vn, &all, None)?;
+    // The bare clients again, sending the very requests the variant runs sent (larger bodies cost
+    // the client and the server more): what is left is evalgap's own work on them.
+    let vt = plan.variant_trials();
+    let bare_vs = runner.bare(&server, 0, "run 8b", vt, c, plan.cases, false, Some(&sent))?;
+    let bare_vs_lean = runner.bare(&server, 0, "run 8c", vt, c, plan.cases, true, Some(&sent))?;
     drop(server);
 
     // 200 ms latency: requests in flight.
     let slow = TestServer::start(&bins.testserver, SLOW_LATENCY_MS)?;
     eprintln!("test server at {} (latency {SLOW_LATENCY_MS} ms)", slow.base_url);
     let eg_if =
-        runner.evalgap(&slow, SLOW_LATENCY_MS, "run 9", &in_flight_suite, c, plan.in_flight_attempts, c, 1, &[])?;
-    let bare_if = runner.bare(&slow, SLOW_LATENCY_MS, "run 10", plan.in_flight_trials(), c, c, false)?;
+        runner.evalgap(&slow, SLOW_LATENCY_MS, "run 9", &in_flight_suite, c, plan.in_flight_attempts, c, 1, &[], None)?;
+    let bare_if = runner.bare(&slow, SLOW_LATENCY_MS, "run 10", plan.in_flight_trials(), c, c, false, None)?;
     drop(slow);
 
-    let runs = [&bare1, &eg1, &bare2, &eg2, &big, &eg_if, &bare_if, &bare_v, &eg_v1, &eg_v2, &bare_lean];
+    let runs = [&bare1, &eg1, &bare2, &eg2, &big, &eg_if, &bare_if, &bare_v, &eg_v1, &eg_v2, &bare_lean, &bare_vs, &bare_vs_lean];
     let metrics = metrics(&plan, &runs);
     let table = report::markdown(&metrics);
     let all_met = metrics.iter().all(|m| m.pass() != Some(false));
@@ -542,8 +590,8 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn metrics(plan: &Plan, runs: &[&RunResult; 11]) -> Vec<Metric> {
-    let [bare1, eg1, bare2, eg2, big, eg_if, bare_if, bare_v, eg_v1, eg_v2, bare_lean] = *runs;
+fn metrics(plan: &Plan, runs: &[&RunResult; 13]) -> Vec<Metric> {
+    let [bare1, eg1, bare2, eg2, big, eg_if, bare_if, bare_v, eg_v1, eg_v2, bare_lean, bare_vs, bare_vs_lean] = *runs;
     // The lean bare client's wall for as many requests as the variants run.
     let lean_v_wall = bare_lean.usage.wall_s / bare_lean.trials as f64 * eg_v1.trials as f64;
     let eg_v = best(&[eg_v1, eg_v2], |r| r.usage.wall_s, false);
@@ -750,6 +798,24 @@ fn metrics(plan: &Plan, runs: &[&RunResult; 11]) -> Vec<Metric> {
             goal: Goal::None,
         },
         Metric {
+            key: "variants_evalgap_share_same_requests",
+            name: format!("the same share against the bare client sending evalgap's own requests, {vt} variants"),
+            value: 1.0 - bare_vs.usage.wall_s / eg_v.usage.wall_s,
+            unit: "",
+            digits: 3,
+            detail: format!("bare {:.2} s for the {vt} requests evalgap sent", bare_vs.usage.wall_s),
+            goal: Goal::None,
+        },
+        Metric {
+            key: "variants_evalgap_share_same_requests_lean",
+            name: format!("... and against the lean bare client sending them, {vt} variants"),
+            value: 1.0 - bare_vs_lean.usage.wall_s / eg_v.usage.wall_s,
+            unit: "",
+            digits: 3,
+            detail: format!("lean bare {:.2} s", bare_vs_lean.usage.wall_s),
+            goal: Goal::None,
+        },
+        Metric {
             key: "variants_trials_per_s",
             name: format!("evalgap trials/s, {vt} variants, 0 ms"),
             value: eg_v.trials_per_s(),
@@ -793,7 +859,9 @@ fn notes(plan: &Plan) -> Vec<String> {
         format!(
             "Concurrency {} for both clients. Wall time, CPU (user + sys, from wait4) and peak RSS are per child \
              process, start-up and (for evalgap) store, judging and reports included. Order: bare, evalgap, bare, \
-             evalgap, evalgap {}, bare on evalgap's HTTP/1.1 client, the variant runs, then the {SLOW_LATENCY_MS} ms runs ({} trials each); the server's stats are reset \
+             evalgap, evalgap {}, bare on evalgap's HTTP/1.1 client, the variant runs (bare, evalgap twice, then both bare \
+             clients sending the requests the first variant run sent, read from its store before they start), then the \
+             {SLOW_LATENCY_MS} ms runs ({} trials each); the server's stats are reset \
              before every run, and polled every 10 ms during it to split each run's wall time into start-up (to the \
              first request the server sees), sending (first to last request) and tail (last request to exit; it \
              includes the last answer's latency). Client and server share {} CPUs.",
