@@ -451,15 +451,23 @@ impl Runner<'_> {
 /// JSON, and a tab and the `tools` JSON when the variant has tools. Read from the run's store.
 fn write_sent_requests(store: &Path, out: &Path) -> Result<()> {
     let conn = rusqlite::Connection::open(store).with_context(|| format!("opening {}", store.display()))?;
-    let mut stmt = conn.prepare("SELECT body FROM variant_bodies ORDER BY vseq")?;
+    // A variant's tools are in its body, or stored once in `tools` (schema 3).
+    let mut stmt = conn.prepare(
+        "SELECT b.body, tl.body FROM variant_bodies b LEFT JOIN tools tl ON tl.hash = b.tools ORDER BY b.vseq",
+    )?;
     let mut rows = stmt.query([])?;
     let mut text = String::new();
     while let Some(row) = rows.next()? {
         let variant: Value = serde_json::from_str(&row.get::<_, String>(0)?)?;
         text.push_str(&serde_json::to_string(&variant["messages"])?);
-        if let Some(tools) = variant.get("tools").filter(|t| !t.is_null()) {
+        let stored: Option<String> = row.get(1)?;
+        let tools = match stored {
+            Some(t) => Some(t),
+            None => variant.get("tools").filter(|t| !t.is_null()).map(serde_json::to_string).transpose()?,
+        };
+        if let Some(tools) = tools {
             text.push('\t');
-            text.push_str(&serde_json::to_string(tools)?);
+            text.push_str(&tools);
         }
         text.push('\n');
     }
@@ -529,7 +537,8 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     let (vc, vn) = (plan.variant_cases(), TEMPLATE_VARIANTS);
     let bare_v = runner.bare(&server, 0, "run 6", plan.variant_trials(), c, plan.cases, false, None)?;
     let sent = root.path().join("variant-requests.txt");
-    let eg_v1 = runner.evalgap(&server, 0, "run 7, --transform all", &variants_suite, vc, 1, c, vn, &all, Some(&sent))?;
+    let eg_v1 =
+        runner.evalgap(&server, 0, "run 7, --transform all", &variants_suite, vc, 1, c, vn, &all, Some(&sent))?;
     let eg_v2 = runner.evalgap(&server, 0, "run 8, --transform all", &variants_suite, vc, 1, c, vn, &all, None)?;
     // The bare clients again, sending the very requests the variant runs sent (larger bodies cost
     // the client and the server more): what is left is evalgap's own work on them.
@@ -541,12 +550,36 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     // 200 ms latency: requests in flight.
     let slow = TestServer::start(&bins.testserver, SLOW_LATENCY_MS)?;
     eprintln!("test server at {} (latency {SLOW_LATENCY_MS} ms)", slow.base_url);
-    let eg_if =
-        runner.evalgap(&slow, SLOW_LATENCY_MS, "run 9", &in_flight_suite, c, plan.in_flight_attempts, c, 1, &[], None)?;
+    let eg_if = runner.evalgap(
+        &slow,
+        SLOW_LATENCY_MS,
+        "run 9",
+        &in_flight_suite,
+        c,
+        plan.in_flight_attempts,
+        c,
+        1,
+        &[],
+        None,
+    )?;
     let bare_if = runner.bare(&slow, SLOW_LATENCY_MS, "run 10", plan.in_flight_trials(), c, c, false, None)?;
     drop(slow);
 
-    let runs = [&bare1, &eg1, &bare2, &eg2, &big, &eg_if, &bare_if, &bare_v, &eg_v1, &eg_v2, &bare_lean, &bare_vs, &bare_vs_lean];
+    let runs = [
+        &bare1,
+        &eg1,
+        &bare2,
+        &eg2,
+        &big,
+        &eg_if,
+        &bare_if,
+        &bare_v,
+        &eg_v1,
+        &eg_v2,
+        &bare_lean,
+        &bare_vs,
+        &bare_vs_lean,
+    ];
     let metrics = metrics(&plan, &runs);
     let table = report::markdown(&metrics);
     let all_met = metrics.iter().all(|m| m.pass() != Some(false));

@@ -57,6 +57,32 @@ impl Variant {
         }
     }
 
+    /// The variant as JSON without its tools: a store keeps a run's tools schema once, not in
+    /// every agentic variant. It reads back as this variant with no tools.
+    pub fn to_json_without_tools(&self) -> String {
+        // The fields of `Variant` but `tools`, with the same names, in the same order.
+        #[derive(Serialize)]
+        struct WithoutTools<'a> {
+            id: &'a str,
+            case_id: &'a str,
+            kind: CaseKind,
+            category: &'a str,
+            language: &'a str,
+            chain: &'a [TransformStep],
+            messages: &'a [Message],
+        }
+        serde_json::to_string(&WithoutTools {
+            id: &self.id,
+            case_id: &self.case_id,
+            kind: self.kind,
+            category: &self.category,
+            language: &self.language,
+            chain: &self.chain,
+            messages: &self.messages,
+        })
+        .expect("a variant serializes")
+    }
+
     /// The turn format the report breaks numbers down by: `tool-calling` (the variant carries
     /// tools), `multi-turn` (more than one user turn, or an escalating-conversation step), else
     /// `single-turn`. Stored with the variant, so the analysis never re-reads variant bodies.
@@ -166,6 +192,18 @@ impl Trial {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variant_without_its_tools_is_the_variant_with_none() {
+        let c = Case::single("c1", "hello", CaseKind::Harmful, "x");
+        let tools = std::sync::Arc::new(serde_json::json!([{"type": "function", "function": {"name": "shell"}}]));
+        let step = TransformStep { name: "agentic".into(), params: serde_json::json!({"template": 1}) };
+        let with = Variant::new(&c, vec![step], vec![Message::user("task: hello")], Some(tools));
+        let without = Variant { tools: None, ..with.clone() };
+        assert_eq!(with.to_json_without_tools(), serde_json::to_string(&without).unwrap());
+        let back: Variant = serde_json::from_str(&with.to_json_without_tools()).unwrap();
+        assert_eq!(back, without);
+    }
 
     #[test]
     fn trial_ids_are_deterministic_and_distinct_per_attempt() {

@@ -384,9 +384,13 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '')",
                 )
                 .map_err(err)?;
-            let mut ins_body =
-                tx.prepare_cached("INSERT OR IGNORE INTO variant_bodies (vseq, body) VALUES (?1, ?2)").map_err(err)?;
-            let mut body = Vec::with_capacity(1024);
+            let mut ins_body = tx
+                .prepare_cached("INSERT OR IGNORE INTO variant_bodies (vseq, body, tools) VALUES (?1, ?2, ?3)")
+                .map_err(err)?;
+            let mut ins_tools =
+                tx.prepare_cached("INSERT OR IGNORE INTO tools (hash, body) VALUES (?1, ?2)").map_err(err)?;
+            // Tools schemas stored in this step, by identity: a run's agentic variants share one.
+            let mut stored: Vec<(std::sync::Arc<serde_json::Value>, String)> = Vec::new();
             for (vseq, v, mark) in variants {
                 let rotation = match mark {
                     None => "baseline",
@@ -395,9 +399,20 @@ impl Store {
                 };
                 ins.execute(params![v.id, vseq, v.case_id, v.chain_name(), v.language, v.turn_format(), rotation])
                     .map_err(err)?;
-                body.clear();
-                serde_json::to_writer(&mut body, v).expect("variant serializes");
-                ins_body.execute(params![vseq, std::str::from_utf8(&body).expect("JSON is UTF-8")]).map_err(err)?;
+                let tools = match &v.tools {
+                    None => None,
+                    Some(t) => match stored.iter().find(|(s, _)| std::sync::Arc::ptr_eq(s, t)) {
+                        Some((_, hash)) => Some(hash.clone()),
+                        None => {
+                            let json = serde_json::to_string(t.as_ref()).expect("tools serialize");
+                            let hash = evalgap_core::sha256_hex(json.as_bytes());
+                            ins_tools.execute(params![hash, json]).map_err(err)?;
+                            stored.push((t.clone(), hash.clone()));
+                            Some(hash)
+                        }
+                    },
+                };
+                ins_body.execute(params![vseq, v.to_json_without_tools(), tools]).map_err(err)?;
             }
             let mut ins = tx
                 .prepare_cached(
@@ -543,10 +558,10 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT t.seq, t.trial_id, c.body, b.body, r.body FROM trials t
+                "SELECT t.seq, t.trial_id, c.body, b.body, r.body, tl.body FROM trials t
                  JOIN responses r ON r.seq = t.seq AND +r.status = 'ok'
                  JOIN cases c ON c.case_id = t.case_id JOIN variants v ON v.variant_id = t.variant_id
-                 JOIN variant_bodies b ON b.vseq = v.vseq
+                 JOIN variant_bodies b ON b.vseq = v.vseq LEFT JOIN tools tl ON tl.hash = b.tools
                  WHERE t.seq > ?3 AND NOT EXISTS
                    (SELECT 1 FROM verdicts d WHERE d.seq = t.seq AND d.judge = ?1 AND d.judge_version = ?2)
                  ORDER BY t.seq LIMIT ?4",
@@ -560,14 +575,18 @@ impl Store {
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
                 ))
             })
             .map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, id, case, variant, resp) = row.map_err(|e| self.sql(e))?;
+            let (seq, id, case, variant, resp, tools) = row.map_err(|e| self.sql(e))?;
             let case = serde_json::from_str(&case).map_err(|e| self.corrupt("cases", &id, e))?;
-            let variant = serde_json::from_str(&variant).map_err(|e| self.corrupt("variants", &id, e))?;
+            let mut variant: Variant = serde_json::from_str(&variant).map_err(|e| self.corrupt("variants", &id, e))?;
+            if let Some(tools) = tools {
+                variant.tools = Some(serde_json::from_str(&tools).map_err(|e| self.corrupt("tools", &id, e))?);
+            }
             let response = match serde_json::from_str(&resp).map_err(|e| self.corrupt("responses", &id, e))? {
                 Outcome::Ok(r) => r,
                 Outcome::Fault(_) => continue,

@@ -76,11 +76,17 @@ UPDATE variants SET format = CASE
     ELSE 'single-turn' END;
 ";
 
-/// Version 3: variant bodies (the messages and tools sent) in their own table, keyed by the
-/// variant's plan position `vseq`, so that the analysis's scan of `variants` reads no message
-/// text. `variants.body` is left empty.
+/// Version 3: variant bodies (the messages sent) in their own table, keyed by the variant's plan
+/// position `vseq`, so that the analysis's scan of `variants` reads no message text
+/// (`variants.body` is left empty); and a tools schema stored once, by hash, rather than in every
+/// agentic variant (a variant migrated from version 2 keeps its tools in its body).
 const V3: &str = "
-CREATE TABLE variant_bodies (vseq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE tools (hash TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE variant_bodies (
+    vseq INTEGER PRIMARY KEY,
+    body TEXT NOT NULL, -- the variant as JSON, without its tools when `tools` is set
+    tools TEXT REFERENCES tools(hash)
+);
 ALTER TABLE variants ADD COLUMN vseq INTEGER;
 INSERT INTO variant_bodies (vseq, body) SELECT rowid, body FROM variants;
 UPDATE variants SET vseq = rowid, body = '';

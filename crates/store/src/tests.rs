@@ -358,3 +358,38 @@ fn unit_counts_read_the_factual_class_and_confidence() {
     let m = &store.unit_counts("markers").unwrap()[0];
     assert_eq!((m.judged, m.correct), (0, 0), "another judge's verdicts are not read");
 }
+
+#[test]
+fn a_shared_tools_schema_is_stored_once_and_read_back_with_each_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_or_create(dir.path()).unwrap();
+    let cases: Vec<Case> =
+        (0..3).map(|i| Case::single(format!("c{i}"), format!("request {i}"), CaseKind::Harmful, "cat")).collect();
+    let schema = std::sync::Arc::new(serde_json::json!([{"type": "function", "function": {"name": "shell"}}]));
+    let mut variants: Vec<Variant> = cases
+        .iter()
+        .map(|c| Variant::new(c, vec![], vec![Message::user(format!("task: {}", c.text()))], Some(schema.clone())))
+        .collect();
+    variants.push(Variant::plain(&cases[0]));
+    let trials: Vec<Trial> = variants.iter().map(|v| Trial::new(v, 0, "t", &Sampling::default(), 1)).collect();
+    store.plan(&cases, &variants, trials.iter().cloned()).unwrap();
+    let q = |sql: &str| store.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(q("SELECT COUNT(*) FROM tools"), 1, "one schema, stored once");
+    assert_eq!(q("SELECT COUNT(*) FROM variant_bodies WHERE tools IS NOT NULL"), 3);
+    assert_eq!(q("SELECT COUNT(*) FROM variant_bodies WHERE instr(body, 'shell') > 0"), 0, "no copy in the bodies");
+    let records: Vec<Record> = trials
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Record {
+            seq: i as i64 + 1,
+            trial_id: t.id.clone(),
+            outcome: ok("an answer"),
+            verdicts: vec![],
+            judge_faults: vec![],
+            cache: vec![],
+        })
+        .collect();
+    store.record(&records).unwrap();
+    let read: Vec<Variant> = store.unjudged("markers", "1", 0, 10).unwrap().into_iter().map(|u| u.variant).collect();
+    assert_eq!(read, variants, "every variant reads back whole, tools included");
+}
