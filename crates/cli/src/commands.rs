@@ -198,6 +198,12 @@ fn default_out() -> PathBuf {
 
 fn report(a: ReportArgs) -> Result<ExitCode> {
     let store = evalgap_store::Store::open_existing(&a.dir)?;
+    if let evalgap_store::PlanState::Incomplete { trials } = store.plan_state()? {
+        eprintln!(
+            "note: this run stopped while writing its plan; the report covers the {trials} trials planned so far. \
+             The same `evalgap run` command again writes the rest and sends what is pending."
+        );
+    }
     let report = evalgap_report::build(&store, a.judge.as_deref())?;
     if a.judge.is_none() {
         evalgap_report::write(&a.dir, &report)?;

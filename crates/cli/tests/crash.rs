@@ -141,6 +141,12 @@ fn a_plan_cut_short_is_completed_before_anything_else_is_sent() {
     drop(conn);
     let kept = recorded(&out);
     assert_eq!(kept.len(), 2000);
+    let partial = run_ok(&["report", out.to_str().unwrap()]);
+    let note = String::from_utf8_lossy(&partial.stderr);
+    assert!(
+        note.contains("stopped while writing its plan") && note.contains("the 2048 trials planned so far"),
+        "{note}"
+    );
 
     let output = run_ok(&args);
     let stderr = String::from_utf8_lossy(&output.stderr);
