@@ -1,4 +1,5 @@
-//! Execution: pending trials -> workers (target + judges) -> writer thread -> store.
+//! Execution: pending trials -> workers (target + judges) -> writer thread -> store (the writer
+//! also writes a fresh run's plan, a step ahead of the records).
 
 use crate::judging::Judges;
 use crate::plan::{PendingTrial, PlanWriter, RotationMarks, TrialSource};
@@ -17,8 +18,8 @@ use tokio::sync::{mpsc, Semaphore};
 const PAGE: usize = 1024;
 /// Records committed per transaction at most; batches form by themselves under load.
 const MAX_BATCH: usize = 512;
-/// Serialized records waiting for the writer at most: enough to keep sending while a new run's
-/// plan is committed, few enough (about 1 KB each) that memory stays flat.
+/// Serialized records waiting for the writer at most: enough to keep sending while the writer
+/// commits a batch or a step of a new run's plan, few enough (about 1 KB each) that memory stays flat.
 const QUEUE: usize = 2048;
 
 /// Whether to draw a progress bar (on stderr).

@@ -1,15 +1,21 @@
 //! The orchestrator: suite cases -> variants -> trials -> target -> judges -> store -> reports.
 //!
 //! The flow of one `evalgap run`:
-//! 1. **plan**: the protocol card, cases, variants and every trial go into the store (or, on
-//!    resume, are checked against what is there);
+//! 1. **plan**: the protocol card, then the cases under every transform chain: the variants, built
+//!    in memory on every core ([`Plan`], [`TrialSource`]). A store with no plan gets it from the
+//!    writer thread in steps ([`PlanWriter`]), each committed before the records that need it and
+//!    the whole marked incomplete until the last; a store left with part of a plan (a run stopped
+//!    while writing it) gets the rest before anything is sent; on resume every pending trial is
+//!    rebuilt from the plan and its id checked against the store's;
 //! 2. **catch up**: ok responses that a judge of this run has not read yet are judged;
-//! 3. **execute**: pending trials stream out of the store page by page, through `concurrency`
-//!    workers that call the target and the judges, into one writer thread that commits batches.
-//!    A trial counts as done only after its batch is committed;
+//! 3. **execute**: `concurrency` workers take trials from the plan (in plan order on a fresh run;
+//!    on resume, the pending ones the store lists), call the target and the judges, and hand
+//!    serialized records to one writer thread that commits batches. A trial counts as done only
+//!    after its batch is committed;
 //! 4. **report**: `report.json` and `report.md` are written from the store.
 //!
-//! Memory stays flat in the number of trials: nothing holds the whole plan.
+//! Memory grows with the variants, not the trials: a trial is built from its variant when it is
+//! sent, and records stream through a bounded queue into the store.
 
 mod execute;
 mod judging;
