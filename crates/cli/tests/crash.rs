@@ -167,3 +167,49 @@ fn a_plan_cut_short_is_completed_before_anything_else_is_sent() {
     };
     assert_eq!(texts(&after), texts(&before));
 }
+
+/// Ctrl-C (SIGINT) stops sending, lets the trials in flight be recorded, and leaves the whole plan in
+/// the store: the interrupted run exits 130 with every recorded response counted and the rest pending.
+#[test]
+fn ctrl_c_stops_sending_and_leaves_the_whole_plan() {
+    let env = Env::start(Config { default_compliance: 0.5, latency_ms: 30, ..Config::default() });
+    let suite = env.path("suite.jsonl");
+    write_suite(&suite, 150, 150);
+    let out = env.path("run");
+    let target = env.target("m");
+    let child = evalgap()
+        .args(["run", "--suite", suite.to_str().unwrap(), "--target", &target, "--transform", "all"])
+        .args(["--attempts", "2", "--concurrency", "4", "--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once answers are being recorded (the run is sending, its handler installed), interrupt it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let answered_so_far = || -> i64 {
+        // Read-only: never creates the file under the run's feet.
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let Ok(conn) = rusqlite::Connection::open_with_flags(out.join("evalgap.sqlite"), flags) else { return 0 };
+        conn.query_row("SELECT COUNT(*) FROM responses", [], |r| r.get(0)).unwrap_or(0)
+    };
+    while answered_so_far() < 20 {
+        assert!(std::time::Instant::now() < deadline, "the run never started recording");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: run the same command again to resume"), "{stderr}");
+
+    let conn = rusqlite::Connection::open(out.join("evalgap.sqlite")).unwrap();
+    let q = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(q("SELECT COUNT(*) FROM trials"), 6000, "the whole plan is written");
+    assert_eq!(q("SELECT COUNT(*) FROM meta WHERE key = 'plan_incomplete'"), 0);
+    let answered = q("SELECT COUNT(*) FROM responses");
+    assert!(answered > 0 && answered < 6000, "stopped part way: {answered} answered");
+    assert_eq!(q("SELECT COUNT(*) FROM verdicts"), answered, "every recorded answer judged");
+    let summary = format!("6000 trials: {answered} responses, 0 faults, {} pending", 6000 - answered);
+    assert!(stderr.contains(&summary), "{stderr}");
+}
