@@ -97,21 +97,8 @@ fn a_plan_cut_short_is_completed_before_anything_else_is_sent() {
     let suite = env.path("suite.jsonl");
     write_suite(&suite, 150, 150);
     let out = env.path("run");
-    let target = env.target("m");
-    let args = [
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--target",
-        &target,
-        "--transform",
-        "all",
-        "--attempts",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    run_ok(&args);
+    let run = || env.run(&suite, &out, "m", 2, &["--transform", "all"]);
+    run();
     let db = out.join("evalgap.sqlite");
     let rows = |conn: &rusqlite::Connection, sql: &str| -> Vec<String> {
         let mut stmt = conn.prepare(sql).unwrap();
@@ -148,7 +135,7 @@ fn a_plan_cut_short_is_completed_before_anything_else_is_sent() {
         "{note}"
     );
 
-    let output = run_ok(&args);
+    let output = run();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("6000 trials: 6000 responses, 0 faults, 0 pending (4000 sent now"), "{stderr}");
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -176,10 +163,8 @@ fn ctrl_c_stops_sending_and_leaves_the_whole_plan() {
     let suite = env.path("suite.jsonl");
     write_suite(&suite, 150, 150);
     let out = env.path("run");
-    let target = env.target("m");
     let child = evalgap()
-        .args(["run", "--suite", suite.to_str().unwrap(), "--target", &target, "--transform", "all"])
-        .args(["--attempts", "2", "--concurrency", "4", "--out", out.to_str().unwrap()])
+        .args(env.run_args(&suite, &out, "m", 2, &["--transform", "all", "--concurrency", "4"]))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

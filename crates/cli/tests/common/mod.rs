@@ -30,9 +30,15 @@ impl Env {
 
     /// `evalgap run` of `suite` against `model` on this server into `out`, with `extra` flags; must succeed.
     pub fn run(&self, suite: &Path, out: &Path, model: &str, attempts: u32, extra: &[&str]) -> Output {
+        let args = self.run_args(suite, out, model, attempts, extra);
+        run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// The arguments of that `evalgap run`.
+    pub fn run_args(&self, suite: &Path, out: &Path, model: &str, attempts: u32, extra: &[&str]) -> Vec<String> {
         let (target, attempts) = (self.target(model), attempts.to_string());
         let base = ["run", "--suite", suite.to_str().unwrap(), "--target", &target, "--attempts", &attempts, "--out"];
-        run_ok(&[&base[..], &[out.to_str().unwrap()], extra].concat())
+        [&base[..], &[out.to_str().unwrap()], extra].concat().into_iter().map(str::to_string).collect()
     }
 
     /// `evalgap run` of `suite` against `model` into `out` with `extra` flags, which must be refused
