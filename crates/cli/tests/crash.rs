@@ -112,7 +112,7 @@ fn a_plan_cut_short_is_completed_before_anything_else_is_sent() {
     let before = recorded(&out);
 
     // What a kill after the first steps of the plan leaves: the first 2,048 trials (whole
-    // variants: 4 steps of 256), most of them answered, and the mark.
+    // variants: 2 steps of 1,024 trials), most of them answered, and the mark.
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          BEGIN;

@@ -170,8 +170,9 @@ pub struct PlanWriter<'s> {
 }
 
 impl<'s> PlanWriter<'s> {
-    /// Variants written per step (per transaction).
-    const STEP: usize = 1024;
+    /// Trials written per step (per transaction), in whole variants: small enough that a step never
+    /// holds the records back long, whatever the attempts per variant.
+    const STEP_TRIALS: usize = 1024;
 
     /// Starts the plan of a store that has none: writes the cases.
     pub fn begin(
@@ -196,7 +197,8 @@ impl<'s> PlanWriter<'s> {
 
     /// Writes the next step of the plan.
     pub fn step(&mut self, store: &mut Store) -> Result<(), StoreError> {
-        let end = (self.written + Self::STEP).min(self.source.variant_count());
+        let variants = (Self::STEP_TRIALS / self.source.attempts.max(1) as usize).max(1);
+        let end = (self.written + variants).min(self.source.variant_count());
         self.write_to(store, end)
     }
 
