@@ -86,19 +86,35 @@ impl From<evalgap_store::UnitCounts> for Unit {
 
 /// ASR@k for k = 1..=attempts: the unbiased estimator per unit, averaged over the units that
 /// have at least k judged attempts, with a bootstrap interval over units. One resampling of units
-/// serves every k (a units × k table, missing where a unit has fewer than k attempts).
+/// serves every k (a units × k table, missing where a unit has fewer than k attempts). A unit's
+/// row depends only on its (judged, harmful) counts, so the table is kept as its distinct rows
+/// with how many units share each, and built whole only when they are many.
 pub fn asr_curve(units: &[&Unit], attempts: u32, resamples: usize) -> Vec<AsrPoint> {
     let k_max = attempts as usize;
-    let mut table = Vec::with_capacity(units.len() * k_max);
+    let mut index: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
+    let (mut rows, mut counts, mut row_of_unit) = (Vec::<Vec<f64>>::new(), Vec::<u64>::new(), Vec::new());
     for u in units {
-        for k in 1..=attempts {
-            table.push(evalgap_stats::asr_at_k(u.judged, u.harmful, k as u64).unwrap_or(f64::NAN));
-        }
+        let i = *index.entry((u.judged, u.harmful)).or_insert_with(|| {
+            let row =
+                (1..=attempts).map(|k| evalgap_stats::asr_at_k(u.judged, u.harmful, k as u64).unwrap_or(f64::NAN));
+            rows.push(row.collect());
+            counts.push(0);
+            rows.len() - 1
+        });
+        counts[i] += 1;
+        row_of_unit.push(i);
     }
-    let cis = evalgap_stats::bootstrap_column_means(&table, k_max, resamples, BOOTSTRAP_SEED, CONFIDENCE);
+    // In first-seen order, as the whole table's distinct rows would be: the same intervals.
+    let cis = if rows.len() <= units.len() / 4 {
+        let types: Vec<(&[f64], u64)> = rows.iter().map(Vec::as_slice).zip(counts.iter().copied()).collect();
+        evalgap_stats::bootstrap_distinct_row_means(&types, k_max, resamples, BOOTSTRAP_SEED, CONFIDENCE)
+    } else {
+        let table: Vec<f64> = row_of_unit.iter().flat_map(|&i| rows[i].iter().copied()).collect();
+        evalgap_stats::bootstrap_column_means(&table, k_max, resamples, BOOTSTRAP_SEED, CONFIDENCE)
+    };
     (0..k_max)
         .map(|c| {
-            let values: Vec<f64> = table.iter().skip(c).step_by(k_max).copied().filter(|v| !v.is_nan()).collect();
+            let values: Vec<f64> = row_of_unit.iter().map(|&i| rows[i][c]).filter(|v| !v.is_nan()).collect();
             let value = if values.is_empty() { 0.0 } else { evalgap_stats::mean(&values) };
             // A bootstrap over fewer than two units has nothing to resample: say so with [0, 1]
             // rather than a zero-width interval.

@@ -26,8 +26,8 @@ pub mod special;
 
 pub use agreement::{cohen_kappa, fleiss_kappa, krippendorff_alpha_nominal};
 pub use bootstrap::{
-    bootstrap, bootstrap_column_means, bootstrap_distribution, bootstrap_mean, paired_bootstrap_diff,
-    percentile_interval,
+    bootstrap, bootstrap_column_means, bootstrap_distinct_row_means, bootstrap_distribution, bootstrap_mean,
+    paired_bootstrap_diff, percentile_interval,
 };
 pub use correlation::{average_ranks, correlation_p_value, pearson, spearman, Correlation};
 pub use descriptive::{mean, quantile, quantile_sorted, std_dev, variance};
