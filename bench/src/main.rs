@@ -16,7 +16,9 @@
 //!   `--concurrency` (goal ≥ 0.97);
 //! * the share of wall time evalgap spends in itself on 10,000 variants (`--transform all`: 1,000 cases
 //!   plain and under the 9 template transforms, one attempt each): 1 - the bare client's wall time for
-//!   as many requests over evalgap's (goal < 5%);
+//!   as many requests over evalgap's (goal < 5%); beside it, for information, the same share against
+//!   both bare clients sending the very requests the variant run sent (`bare --requests`, read from
+//!   its store: transformed bodies are larger, which costs the client and the server too);
 //! * evalgap's peak RSS at `--trials` and at `--big-trials` (goal: within 20%). The suite is fixed at
 //!   2,000 cases and only the attempts per case vary, so the comparison isolates growth with the number
 //!   of trials.
