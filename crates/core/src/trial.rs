@@ -41,10 +41,13 @@ impl Variant {
         tools: Option<std::sync::Arc<serde_json::Value>>,
     ) -> Self {
         let mut h = Hasher::new();
-        h.field(&case.id)
-            .field(serde_json::to_vec(&chain).expect("json"))
-            .field(serde_json::to_vec(&messages).expect("json"))
-            .field(serde_json::to_vec(&tools).expect("json"));
+        h.field(&case.id);
+        hash_json(&mut h, &chain);
+        hash_json(&mut h, &messages);
+        match &tools {
+            None => hash_json(&mut h, &tools),
+            Some(t) => hash_tools(&mut h, t),
+        }
         Self {
             id: h.finish_hex()[..24].to_string(),
             case_id: case.id.clone(),
@@ -106,6 +109,34 @@ impl Variant {
             self.chain.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("+")
         }
     }
+}
+
+thread_local! {
+    /// Scratch space for the JSON a variant id hashes, reused across variants.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The last tools schema hashed, with its JSON: a run's agentic variants share one.
+    static LAST_TOOLS: std::cell::RefCell<Option<(std::sync::Arc<serde_json::Value>, Vec<u8>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Adds `value`'s JSON to `h` as one field.
+fn hash_json(h: &mut Hasher, value: &impl Serialize) {
+    SCRATCH.with_borrow_mut(|buf| {
+        buf.clear();
+        serde_json::to_writer(&mut *buf, value).expect("json");
+        h.field(&buf[..]);
+    });
+}
+
+/// [`hash_json`] of a tools schema, serialized once per schema (kept alive by the cache itself, so
+/// the pointer it compares cannot be reused by another schema).
+fn hash_tools(h: &mut Hasher, tools: &std::sync::Arc<serde_json::Value>) {
+    LAST_TOOLS.with_borrow_mut(|last| {
+        if !last.as_ref().is_some_and(|(t, _)| std::sync::Arc::ptr_eq(t, tools)) {
+            *last = Some((tools.clone(), serde_json::to_vec(tools.as_ref()).expect("json")));
+        }
+        h.field(&last.as_ref().expect("just set").1[..]);
+    });
 }
 
 /// Sampling parameters sent to the target.
@@ -192,6 +223,25 @@ impl Trial {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Variant ids are a contract (a resumed run finds its trials by them): sha256 over the case id
+    /// and the JSON of the chain, the messages and the tools, each length-prefixed, 24 hex digits.
+    #[test]
+    fn variant_ids_hash_the_case_id_chain_messages_and_tools() {
+        let c = Case::single("c1", "hello", CaseKind::Harmful, "x");
+        let tools = std::sync::Arc::new(serde_json::json!([{"type": "function", "function": {"name": "shell"}}]));
+        let chain = vec![TransformStep { name: "agentic".into(), params: serde_json::json!({"template": 1}) }];
+        let messages = vec![Message::user("task: hello")];
+        for tools in [None, Some(tools.clone()), Some(tools)] {
+            let v = Variant::new(&c, chain.clone(), messages.clone(), tools.clone());
+            let mut h = Hasher::new();
+            h.field(&c.id)
+                .field(serde_json::to_vec(&chain).unwrap())
+                .field(serde_json::to_vec(&messages).unwrap())
+                .field(serde_json::to_vec(&tools).unwrap());
+            assert_eq!(v.id, h.finish_hex()[..24]);
+        }
+    }
 
     #[test]
     fn a_variant_without_its_tools_is_the_variant_with_none() {

@@ -5,7 +5,7 @@
 
 use evalgap_core::TrialId;
 use evalgap_core::{Case, Sampling, Trial, Variant};
-use evalgap_store::{Store, StoreError};
+use evalgap_store::{PlannedTrial, Store, StoreError};
 use evalgap_transform::{Chain, TransformError};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -136,8 +136,11 @@ impl TrialSource {
         let variants = &self.variants[range.clone()];
         let attempts = self.attempts as i64;
         let trials = (range.start as i64..).zip(variants).flat_map(move |(i, (_, v))| {
-            (0..self.attempts)
-                .map(move |a| (i * attempts + a as i64 + 1, Trial::new(v, a, &self.target, &self.sampling, self.seed)))
+            (0..self.attempts).map(move |a| {
+                let (id, seed) = Trial::id_and_seed(&v.id, a, &self.target, &self.sampling, self.seed);
+                let seq = i * attempts + a as i64 + 1;
+                PlannedTrial { seq, id, case_id: &v.case_id, variant_id: &v.id, attempt: a, seed }
+            })
         });
         let variants = (range.start as i64 + 1..)
             .zip(variants)

@@ -219,6 +219,23 @@ pub struct Unjudged {
     pub response: Response,
 }
 
+/// A trial row of the plan, borrowing its case and variant ids.
+pub struct PlannedTrial<'a> {
+    /// The plan position, from 1.
+    pub seq: i64,
+    pub id: TrialId,
+    pub case_id: &'a str,
+    pub variant_id: &'a str,
+    pub attempt: u32,
+    pub seed: u64,
+}
+
+impl<'a> PlannedTrial<'a> {
+    pub fn of(seq: i64, t: &'a Trial) -> Self {
+        Self { seq, id: t.id.clone(), case_id: &t.case_id, variant_id: &t.variant_id, attempt: t.attempt, seed: t.seed }
+    }
+}
+
 /// How much of a plan a store holds (see [`Store::begin_plan`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanState {
@@ -327,7 +344,8 @@ impl Store {
         }
         self.begin_plan(cases)?;
         let variants = (1i64..).zip(variants).map(|(vseq, v)| (vseq, v, reused.get(&v.id).copied()));
-        self.plan_step(variants, (1i64..).zip(trials))?;
+        let trials: Vec<Trial> = trials.into_iter().collect();
+        self.plan_step(variants, (1i64..).zip(&trials).map(|(seq, t)| PlannedTrial::of(seq, t)))?;
         self.finish_plan(&[])
     }
 
@@ -366,13 +384,13 @@ impl Store {
 
     /// One step of the plan being written, in one transaction: variants as (vseq, variant, rotation
     /// mark), vseq being the variant's plan position from 1 and the mark `Some(true)` reused (an
-    /// earlier run sent it), `Some(false)` new, `None` the plain baseline; and trials as (seq,
-    /// trial), seq being the trial's plan position from 1. Trial ids are distinct by construction
-    /// (a hash of distinct variants and attempts), so no index on them is built.
-    pub fn plan_step<'v>(
+    /// earlier run sent it), `Some(false)` new, `None` the plain baseline; and trials. Trial ids
+    /// are distinct by construction (a hash of distinct variants and attempts), so no index on
+    /// them is built.
+    pub fn plan_step<'v, 't>(
         &mut self,
         variants: impl IntoIterator<Item = (i64, &'v Variant, Option<bool>)>,
-        trials: impl IntoIterator<Item = (i64, Trial)>,
+        trials: impl IntoIterator<Item = PlannedTrial<'t>>,
     ) -> Result<()> {
         let path = self.path.clone();
         let err = |source| StoreError::Sql { path: path.clone(), source };
@@ -419,8 +437,8 @@ impl Store {
                     "INSERT INTO trials (seq, trial_id, case_id, variant_id, attempt, seed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err)?;
-            for (seq, t) in trials {
-                ins.execute(params![seq, t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64]).map_err(err)?;
+            for t in trials {
+                ins.execute(params![t.seq, t.id.0, t.case_id, t.variant_id, t.attempt, t.seed as i64]).map_err(err)?;
             }
         }
         tx.commit().map_err(err)

@@ -87,7 +87,7 @@ const COMMON: &[&str] = &[
 fn common_words(text: &str) -> usize {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .filter(|w| COMMON.contains(&w.to_ascii_lowercase().as_str()))
+        .filter(|w| COMMON.iter().any(|c| c.eq_ignore_ascii_case(w)))
         .count()
 }
 
