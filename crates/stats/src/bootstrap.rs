@@ -230,14 +230,14 @@ pub fn bootstrap_column_means(
         return Vec::new();
     }
     let rows = values.len() / cols;
-    if rows == 0 || resamples == 0 {
-        return vec![None; cols];
+    match distinct_rows(values, cols, rows) {
+        Some(types) => bootstrap_distinct_row_means(&types, cols, resamples, seed, confidence),
+        None if resamples == 0 => vec![None; cols],
+        None => {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            bootstrap_every_row(values, cols, rows, resamples, &mut rng, confidence)
+        }
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    if let Some(types) = distinct_rows(values, cols, rows) {
-        return bootstrap_distinct_rows(&types, cols, rows, resamples, &mut rng, confidence);
-    }
-    bootstrap_every_row(values, cols, rows, resamples, &mut rng, confidence)
 }
 
 /// [`bootstrap_column_means`] of a table given as its distinct rows, each with how many times it
