@@ -140,7 +140,7 @@ pub(crate) async fn execute(
         std::thread::Builder::new()
             .name("evalgap-writer".into())
             .spawn(move || {
-                // With EVALGAP_PHASES, when the plan was committed and when the last record was.
+                // With EVALGAP_PHASES, when the plan was begun and finished, and when the last record was.
                 let timed = std::env::var_os("EVALGAP_PHASES").is_some().then(std::time::Instant::now);
                 let plan = setup.map(|s| s.begin(&mut store, &source)).transpose()?;
                 if plan.is_some() {
