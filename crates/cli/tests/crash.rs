@@ -28,26 +28,13 @@ fn kill_9_at_random_moments_then_resume_answers_every_trial_exactly_once() {
     let suite = env.path("suite.jsonl");
     write_suite(&suite, 40, 20);
     let out = env.path("run");
-    let target = env.target("m");
-    let args = [
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--target",
-        &target,
-        "--attempts",
-        "5",
-        "--out",
-        out.to_str().unwrap(),
-        "--concurrency",
-        "2",
-    ];
+    let args = env.run_args(&suite, &out, "m", 5, &["--concurrency", "2"]);
     let mut rng = rand::rngs::StdRng::seed_from_u64(0xC0FFEE ^ std::process::id() as u64);
     let mut before = BTreeMap::new();
     let mut kills = 0;
     for round in 0..6 {
         let mut child = evalgap()
-            .args(args)
+            .args(&args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -66,7 +53,7 @@ fn kill_9_at_random_moments_then_resume_answers_every_trial_exactly_once() {
     }
     assert!(kills >= 3, "the test must actually kill runs mid-way (killed {kills})");
     assert!(before.len() < 300, "the kills happened before the end");
-    run_ok(&args);
+    env.run(&suite, &out, "m", 5, &["--concurrency", "2"]);
 
     let conn = rusqlite::Connection::open(out.join("evalgap.sqlite")).unwrap();
     let q = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
