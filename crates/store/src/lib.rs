@@ -366,20 +366,22 @@ impl Store {
     /// large plan is still being written; [`Store::finish_plan`] removes the mark. A run that finds
     /// the mark (it stopped while writing the plan) writes the rest before it sends anything.
     pub fn begin_plan(&mut self, cases: &[Case]) -> Result<()> {
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sql { path: self.path.clone(), source: e })?;
-        (|| {
-            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_incomplete', 'true')", [])?;
-            let mut ins = tx.prepare_cached(
-                "INSERT OR IGNORE INTO cases (case_id, kind, category, language, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
+        let path = self.path.clone();
+        let err = |source| StoreError::Sql { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('plan_incomplete', 'true')", []).map_err(err)?;
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO cases (case_id, kind, category, language, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(err)?;
             for c in cases {
                 let body = serde_json::to_string(c).expect("case serializes");
-                ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body])?;
+                ins.execute(params![c.id, c.kind.as_str(), c.category, c.language, body]).map_err(err)?;
             }
-            Ok(())
-        })()
-        .map_err(|e| StoreError::Sql { path: self.path.clone(), source: e })?;
-        tx.commit().map_err(|e| self.sql(e))
+        }
+        tx.commit().map_err(err)
     }
 
     /// One step of the plan being written, in one transaction: variants as (vseq, variant, rotation
