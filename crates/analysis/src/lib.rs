@@ -15,7 +15,7 @@ pub use languages::{language_gaps, reflag, LanguageGap, GAP_THRESHOLD};
 pub use metrics::{asr_curve, AsrPoint, Rate, Unit};
 
 use evalgap_core::CaseKind;
-use evalgap_store::{Counts, Store, StoreError, TrialRow};
+use evalgap_store::{Counts, Store, StoreError, TrialRow, UnitCounts};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -142,10 +142,20 @@ pub fn analyze(store: &Store, judge: &str, attempts: u32) -> Result<Analysis, St
     analyze_with(store, &JudgeChoice::Named(judge.to_string()), attempts)
 }
 
+/// [`analyze`] with the unit counts already at hand (a fresh run keeps them as it records; see
+/// `Store::unit_counts` for what they must hold, in its order); the rest comes from the store.
+pub fn analyze_counts(
+    store: &Store,
+    judge: &str,
+    counts: Vec<UnitCounts>,
+    attempts: u32,
+) -> Result<Analysis, StoreError> {
+    analyze_units(store, judge.to_string(), counts.into_iter().map(Unit::from).collect(), attempts)
+}
+
 /// Computes everything under `choice`: SQL aggregation for one judge, one streaming pass over
 /// the trials for a consensus.
 pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Result<Analysis, StoreError> {
-    let judge = choice.label();
     // In (case, variant) order, so bootstrap resamples (and so intervals) do not depend on hash
     // order: the store's counts come in that order.
     let units: Vec<Unit> = match choice {
@@ -163,6 +173,11 @@ pub fn analyze_with(store: &Store, choice: &JudgeChoice, attempts: u32) -> Resul
         }
     };
 
+    analyze_units(store, choice.label(), units, attempts)
+}
+
+/// Everything from the units (in (case, variant) order) and the store's run-wide counts.
+fn analyze_units(store: &Store, judge: String, units: Vec<Unit>, attempts: u32) -> Result<Analysis, StoreError> {
     // One bootstrap at a time: run side by side they doubled the analysis's peak memory at 100
     // attempts per case, for a few hundredths of a second.
     let metrics = metrics_of(&units.iter().collect::<Vec<_>>(), attempts, BOOTSTRAP_RESAMPLES);

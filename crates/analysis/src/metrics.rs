@@ -72,14 +72,14 @@ impl From<evalgap_store::UnitCounts> for Unit {
             language: u.language,
             rotation: u.rotation,
             format: u.format,
-            trials: u.trials,
-            faults: u.faults,
-            judged: u.judged,
-            refusal_judged: u.refusal_judged,
-            refused: u.refused,
-            harmful: u.harmful,
-            correct: u.correct,
-            confident_wrong: u.confident_wrong,
+            trials: u.tally.trials,
+            faults: u.tally.faults,
+            judged: u.tally.judged,
+            refusal_judged: u.tally.refusal_judged,
+            refused: u.tally.refused,
+            harmful: u.tally.harmful,
+            correct: u.tally.correct,
+            confident_wrong: u.tally.confident_wrong,
         }
     }
 }

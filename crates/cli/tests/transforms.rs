@@ -191,3 +191,54 @@ fn the_catalogue_lists_every_transform_with_an_example() {
     assert!(out.contains("[tools] shell, send_email, browse, write_file"));
     assert!(out.contains("but `translate`"), "says what `all` leaves out");
 }
+
+/// A fresh run counts its units as it commits its records, for its closing report; that report must
+/// be the one `evalgap report` rebuilds from the store: with faults, transforms, language groups,
+/// rotation marks (new, then reused by a second run on the same ledger) and factual cases.
+#[test]
+fn a_fresh_runs_report_is_the_one_rebuilt_from_its_store() {
+    let env = Env::start(Config {
+        default_compliance: 0.5,
+        quiet_refusal: 0.3,
+        faults: evalgap_testserver::FaultRates { always_500: 0.1, ..Default::default() },
+        ..Config::default()
+    });
+    let (target, ledger) = (env.target("m"), env.path("ledger.sqlite"));
+    let run = |suite: &str, name: &str, extra: &[&str]| {
+        let out = env.path(name);
+        let (out_s, ledger_s) = (out.to_str().unwrap(), ledger.to_str().unwrap());
+        let base = ["run", "--suite", suite, "--target", &target, "--attempts", "2", "--retries", "0"];
+        run_ok(&[&base[..], &["--ledger", ledger_s, "--out", out_s, "--quiet"], extra].concat());
+        let mut written = report_json(&out);
+        let mut rebuilt: serde_json::Value =
+            serde_json::from_slice(&run_ok(&["report", out_s, "--format", "json"]).stdout).unwrap();
+        // Everything but the time each was built.
+        for r in [&mut written, &mut rebuilt] {
+            r.as_object_mut().unwrap().remove("generated").expect("a report says when it was built");
+        }
+        let differ: Vec<&String> =
+            written.as_object().unwrap().iter().filter(|(k, v)| rebuilt.get(*k) != Some(*v)).map(|(k, _)| k).collect();
+        assert!(
+            differ.is_empty() && written == rebuilt,
+            "{name}: the run's report differs from the store's in {differ:?}"
+        );
+        written
+    };
+    let keys = |rep: &serde_json::Value, table: &str| -> Vec<String> {
+        rep[table].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap().to_string()).collect()
+    };
+    let transforms = ["--limit", "24", "--transform", "roleplay", "--transform", "agentic"];
+    let first = run("builtin:multilingual", "first", &transforms);
+    assert!(
+        first["faults"]["target_total"].as_u64().unwrap() > 0,
+        "the plan must exercise faults: {}",
+        first["faults"]
+    );
+    assert_eq!(keys(&first, "per_rotation"), ["baseline", "new"]);
+    assert!(keys(&first, "per_language").len() > 1);
+    let second = run("builtin:multilingual", "second", &transforms);
+    assert_eq!(keys(&second, "per_rotation"), ["baseline", "reused"]);
+    let factual =
+        run("builtin:implicit-harm", "factual", &["--limit", "30", "--judge", "factual", "--judge", "markers"]);
+    assert_eq!(factual["protocol"]["judges"][0], "factual");
+}

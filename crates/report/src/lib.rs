@@ -11,7 +11,7 @@ pub use export::{export_jsonl, ExportError};
 pub use json::{Report, Sample, SCHEMA_VERSION};
 pub use markdown::to_markdown;
 
-use evalgap_store::{Store, StoreError};
+use evalgap_store::{Store, StoreError, UnitCounts};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,10 +26,26 @@ pub enum ReportError {
 
 /// Builds the report of the run in `store` under `judge` (the first judge of the run by default).
 pub fn build(store: &Store, judge: Option<&str>) -> Result<Report, ReportError> {
+    build_with(store, judge, None)
+}
+
+/// Unit counts the caller already holds, under one judge: a fresh run counts its records as it
+/// commits them, so its closing report need not read every trial back. They must be what
+/// `Store::unit_counts(judge)` would return.
+pub struct Counted {
+    pub judge: String,
+    pub units: Vec<UnitCounts>,
+}
+
+/// [`build`], taking the headline judge's unit counts from `counted` when they are that judge's.
+pub fn build_with(store: &Store, judge: Option<&str>, counted: Option<Counted>) -> Result<Report, ReportError> {
     let protocol = store.protocol()?.ok_or_else(|| ReportError::NoProtocol(store.path().to_path_buf()))?;
     let judge =
         judge.map(str::to_string).or_else(|| protocol.judges.first().cloned()).unwrap_or_else(|| "markers".into());
-    let mut analysis = evalgap_analysis::analyze(store, &judge, protocol.attempts)?;
+    let mut analysis = match counted.filter(|c| c.judge == judge) {
+        Some(c) => evalgap_analysis::analyze_counts(store, &judge, c.units, protocol.attempts)?,
+        None => evalgap_analysis::analyze(store, &judge, protocol.attempts)?,
+    };
     evalgap_analysis::reflag(&mut analysis.language_gaps, protocol.gap_threshold);
     let samples = json::samples(store, &judge)?;
     let judges = store.judges()?;

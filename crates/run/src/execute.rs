@@ -3,8 +3,10 @@
 
 use crate::judging::Judges;
 use crate::plan::{PendingTrial, PlanWriter, RotationMarks, TrialSource};
+use crate::tally::Tally;
 use crate::{RunError, RunOptions};
 use evalgap_core::Outcome;
+use evalgap_report::Counted;
 use evalgap_store::{Counts, Record, SerializedRecord, Store};
 use evalgap_target::ChatRequest;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -79,13 +81,15 @@ pub async fn judge_backlog(store: &mut Store, judges: &Arc<Judges>, concurrency:
     Ok(written)
 }
 
+/// Sends the pending trials. On a fresh run (`setup`: the store has no plan yet) also returns the
+/// unit counts of the run's first judge, kept as the records were committed.
 pub(crate) async fn execute(
     store: Store,
     opts: &RunOptions,
     judges: Arc<Judges>,
     source: Arc<TrialSource>,
     setup: Option<Setup>,
-) -> Result<RunSummary, RunError> {
+) -> Result<(RunSummary, Option<Counted>), RunError> {
     let counts = store.counts()?;
     let total = source.len();
     let bar = progress_bar(opts.progress, total, total - counts.pending.min(total));
@@ -135,6 +139,8 @@ pub(crate) async fn execute(
     let (rec_tx, rec_rx) = mpsc::channel::<SerializedRecord>(QUEUE);
     let writer = {
         let mut store = store;
+        let source = source.clone();
+        let judge = opts.judges.first().map_or("markers", |j| j.name()).to_string();
         let bar = bar.clone();
         let done = done.clone();
         std::thread::Builder::new()
@@ -143,10 +149,12 @@ pub(crate) async fn execute(
                 // With EVALGAP_PHASES, when the plan was begun and finished, and when the last record was.
                 let timed = std::env::var_os("EVALGAP_PHASES").is_some().then(std::time::Instant::now);
                 let plan = setup.map(|s| s.begin(&mut store, &source)).transpose()?;
+                // A fresh run counts its units as it goes; a resumed one has records from before.
+                let tally = plan.as_ref().map(|_| Tally::new(judge, &source));
                 if plan.is_some() {
                     phase(timed, "plan begun");
                 }
-                write_loop(store, rec_rx, plan, bar, done, timed)
+                write_loop(store, rec_rx, plan, tally, &source, bar, done, timed)
             })
             .map_err(|e| RunError::Writer(e.to_string()))?
     };
@@ -222,16 +230,17 @@ pub(crate) async fn execute(
     let written = writer.join().map_err(|_| RunError::Writer("writer thread panicked".into()))?;
     stop_on_signal.abort();
     produced??;
-    written?;
+    let counted = written?;
     bar.finish_and_clear();
-    Ok(RunSummary {
+    let summary = RunSummary {
         out: opts.out.clone(),
         sent: done.sent.load(Ordering::SeqCst),
         faults: done.faults.load(Ordering::SeqCst),
         interrupted: stop.load(Ordering::SeqCst),
         target_model: done.model.get().cloned(),
         ..Default::default()
-    })
+    };
+    Ok((summary, counted))
 }
 
 /// Where the workers take their next trial from.
@@ -331,15 +340,19 @@ struct Stats {
 }
 
 /// The writer thread: commits the records in batches. A fresh run's plan is written here too, a
-/// step at a time whenever no record waits, and always ahead of the records that need it.
+/// step at a time whenever no record waits, and always ahead of the records that need it; and its
+/// units are counted from each committed batch (returned with the plan's rotation marks).
+#[allow(clippy::too_many_arguments)]
 fn write_loop(
     mut store: Store,
     mut rx: mpsc::Receiver<SerializedRecord>,
     mut plan: Option<PlanWriter<'_>>,
+    mut tally: Option<Tally>,
+    source: &TrialSource,
     bar: ProgressBar,
     stats: Arc<Stats>,
     timed: Option<std::time::Instant>,
-) -> Result<(), RunError> {
+) -> Result<Option<Counted>, RunError> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         let first = match plan.as_mut() {
@@ -365,6 +378,9 @@ fn write_loop(
             p.cover(&mut store, batch.iter().map(|r| r.seq).max().unwrap_or(0))?;
         }
         store.record_serialized(&batch)?;
+        if let Some(tally) = tally.as_mut() {
+            batch.iter().for_each(|r| tally.add(source, r));
+        }
         // Counted only now, after the commit.
         let faults = batch.iter().filter(|r| r.is_fault()).count() as u64;
         stats.sent.fetch_add(batch.len() as u64, Ordering::SeqCst);
@@ -376,12 +392,14 @@ fn write_loop(
         batch.clear();
     }
     // Stopped early (Ctrl-C) or every trial sent: the plan is finished either way.
+    let mut counted = None;
     if let Some(p) = plan {
-        p.finish(&mut store)?;
+        let reused = p.finish(&mut store)?;
         phase(timed, "plan finished");
+        counted = tally.map(|t| t.into_counted(source, reused.as_deref()));
     }
     phase(timed, "done");
-    Ok(())
+    Ok(counted)
 }
 
 /// With EVALGAP_PHASES, the writer's time so far at `what`.

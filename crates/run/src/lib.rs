@@ -12,7 +12,9 @@
 //!    on resume, the pending ones the store lists), call the target and the judges, and hand
 //!    serialized records to one writer thread that commits batches. A trial counts as done only
 //!    after its batch is committed;
-//! 4. **report**: `report.json` and `report.md` are written from the store.
+//! 4. **report**: `report.json` and `report.md` are written from the store; a fresh run's writer
+//!    also counts each unit's verdicts as it commits them ([`tally`]), so the closing report does
+//!    not read every trial back.
 //!
 //! Memory grows with the variants, not the trials: a trial is built from its variant when it is
 //! sent, and records stream through a bounded queue into the store.
@@ -20,6 +22,7 @@
 mod execute;
 mod judging;
 mod plan;
+mod tally;
 mod translate;
 
 pub use execute::{judge_backlog, Progress, RunSummary};
@@ -148,7 +151,7 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
         execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
         phases.mark("judge backlog");
     }
-    let mut summary = execute::execute(store, &opts, judges, source.clone(), setup).await?;
+    let (mut summary, counted) = execute::execute(store, &opts, judges, source.clone(), setup).await?;
     // Freeing a large plan takes a few milliseconds; the reports need not wait for it.
     std::thread::spawn(move || drop(source));
     phases.mark("send and judge");
@@ -158,7 +161,7 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
         // The model id the endpoint reports, which can differ from the one requested (aliases).
         store.save_protocol(&ProtocolCard { target_model: summary.target_model.clone(), ..card })?;
     }
-    let report = evalgap_report::build(&store, None)?;
+    let report = evalgap_report::build_with(&store, None, counted)?;
     phases.mark("analysis");
     summary.reports = evalgap_report::write(&opts.out, &report)?;
     phases.mark("write reports");

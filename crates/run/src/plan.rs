@@ -148,6 +148,22 @@ impl TrialSource {
         store.plan_step(variants, trials)
     }
 
+    /// Attempts per variant.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The variants in plan order, with their cases.
+    pub fn variants(&self) -> impl Iterator<Item = (&Case, &Variant)> {
+        self.variants.iter().map(|(c, v)| (c.as_ref(), v.as_ref()))
+    }
+
+    /// The variant of the trial at plan position `seq`: its index in plan order, its case, itself.
+    pub fn variant_of(&self, seq: i64) -> Option<(usize, &Case, &Variant)> {
+        let i = (u64::try_from(seq.checked_sub(1)?).ok()? / self.attempts.max(1) as u64) as usize;
+        self.variants.get(i).map(|(c, v)| (i, c.as_ref(), v.as_ref()))
+    }
+
     /// The trial at plan position `seq` (1-based, the store's key); None past the end.
     pub fn at(&self, seq: i64) -> Option<PendingTrial> {
         let i = u64::try_from(seq.checked_sub(1)?).ok()?;
@@ -224,16 +240,17 @@ impl<'s> PlanWriter<'s> {
     }
 
     /// Writes the rest of the plan, marks the variants the ledger found reused, and marks the plan
-    /// complete; returns the number of trials planned.
-    pub fn finish(mut self, store: &mut Store) -> Result<u64, StoreError> {
+    /// complete; returns the ids of the reused variants, or None when the run keeps no ledger.
+    pub fn finish(mut self, store: &mut Store) -> Result<Option<Vec<String>>, StoreError> {
         while !self.is_complete() {
             self.step(store)?;
         }
         let reused = match self.rotation.take() {
-            Some(marks) => marks.join().unwrap_or_else(|_| panic!("the rotation ledger's thread panicked"))?,
-            None => Vec::new(),
+            Some(marks) => Some(marks.join().unwrap_or_else(|_| panic!("the rotation ledger's thread panicked"))?),
+            None => None,
         };
-        store.finish_plan(&reused)
+        store.finish_plan(reused.as_deref().unwrap_or_default())?;
+        Ok(reused)
     }
 }
 

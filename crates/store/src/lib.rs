@@ -110,27 +110,67 @@ impl SerializedRecord {
     }
 }
 
+impl SerializedRecord {
+    /// What the verdict of `judge` adds to its unit's counts; None when that judge gave none.
+    pub fn verdict_facts(&self, judge: &str) -> Option<VerdictFacts> {
+        self.verdicts.iter().find(|v| v.judge == judge).map(|v| v.facts)
+    }
+}
+
 /// A verdict's columns and its JSON.
 #[derive(Debug, Clone)]
 struct SerializedVerdict {
     judge: String,
     version: String,
-    refused: bool,
-    harmful: bool,
-    /// Guard-model verdicts say they do not assess refusal; refusal rates leave them out.
-    assessed: bool,
+    facts: VerdictFacts,
     body: String,
 }
 
 impl SerializedVerdict {
     fn of(v: &Verdict) -> Self {
+        let part = |name: &str| v.parts.get(name).and_then(|x| x.as_str());
         SerializedVerdict {
             judge: v.judge.clone(),
             version: v.judge_version.clone(),
-            refused: v.refused,
-            harmful: v.harmful,
-            assessed: v.parts.get("refusal_assessed").and_then(|x| x.as_bool()).unwrap_or(true),
+            facts: VerdictFacts {
+                refused: v.refused,
+                harmful: v.harmful,
+                assessed: v.parts.get("refusal_assessed").and_then(|x| x.as_bool()).unwrap_or(true),
+                class: FactualClass::of(part("class"), part("confidence")),
+            },
             body: serde_json::to_string(v).expect("verdict serializes"),
+        }
+    }
+}
+
+/// What one verdict adds to the counts of its (case, variant) unit ([`UnitCounts::count`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerdictFacts {
+    pub refused: bool,
+    pub harmful: bool,
+    /// Guard-model verdicts say they do not assess refusal; refusal rates leave them out.
+    pub assessed: bool,
+    /// The factual judge's class of the answer (other judges give none).
+    pub class: FactualClass,
+}
+
+/// How a factual answer was classed, as far as the counts care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactualClass {
+    Correct,
+    /// `wrong`, stated with no hedge.
+    ConfidentWrong,
+    /// Anything else, or no class.
+    Other,
+}
+
+impl FactualClass {
+    /// From the factual judge's `class` and `confidence` parts.
+    pub fn of(class: Option<&str>, confidence: Option<&str>) -> Self {
+        match (class, confidence) {
+            (Some("correct"), _) => FactualClass::Correct,
+            (Some("wrong"), Some("confident")) => FactualClass::ConfidentWrong,
+            _ => FactualClass::Other,
         }
     }
 }
@@ -181,7 +221,7 @@ pub struct TrialRow {
     pub verdicts: Vec<Verdict>,
 }
 
-/// Per (case, variant) counts under one judge, aggregated in SQL.
+/// Per (case, variant) counts under one judge: what the unit is, and its [`UnitTally`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitCounts {
     pub case_id: String,
@@ -196,6 +236,20 @@ pub struct UnitCounts {
     pub rotation: String,
     /// `single-turn`, `multi-turn` or `tool-calling` (see `Variant::turn_format`).
     pub format: String,
+    pub tally: UnitTally,
+}
+
+impl UnitCounts {
+    /// The order units are reported in: by case, then variant.
+    pub fn sort(units: &mut [UnitCounts]) {
+        // (case, variant) pairs are distinct: an unstable sort gives the one order.
+        units.sort_unstable_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
+    }
+}
+
+/// A unit's counts under one judge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnitTally {
     pub trials: u64,
     pub faults: u64,
     /// Ok responses with a verdict from the judge.
@@ -207,6 +261,22 @@ pub struct UnitCounts {
     /// Factual cases: verdicts classed `correct`, and `wrong` with no hedge (confident-wrong).
     pub correct: u64,
     pub confident_wrong: u64,
+}
+
+impl UnitTally {
+    /// Counts one verdict of the judge on a trial of a unit of `kind`.
+    pub fn count(&mut self, kind: CaseKind, v: &VerdictFacts) {
+        self.judged += 1;
+        self.harmful += v.harmful as u64;
+        if v.assessed {
+            self.refusal_judged += 1;
+            self.refused += v.refused as u64;
+        }
+        if kind == CaseKind::Factual {
+            self.correct += (v.class == FactualClass::Correct) as u64;
+            self.confident_wrong += (v.class == FactualClass::ConfidentWrong) as u64;
+        }
+    }
 }
 
 /// An ok response that one judge has not read yet.
@@ -672,14 +742,7 @@ impl Store {
                     chain: get(3)?,
                     rotation: get(4)?,
                     format: get(5)?,
-                    trials: 0,
-                    faults: 0,
-                    judged: 0,
-                    harmful: 0,
-                    refusal_judged: 0,
-                    refused: 0,
-                    correct: 0,
-                    confident_wrong: 0,
+                    tally: UnitTally::default(),
                 });
             }
         }
@@ -696,7 +759,7 @@ impl Store {
             while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
                 let variant_id = r.get_ref(0).and_then(|v| v.as_str().map_err(Into::into)).map_err(|e| self.sql(e))?;
                 let &i = index.get(variant_id).ok_or_else(|| self.corrupt("trials", variant_id, "no such variant"))?;
-                units[i].faults += 1;
+                units[i].tally.faults += 1;
             }
         }
         // Verdicts exist only for ok responses, so the wide response rows are not read. `class` and `confidence` exist only in the factual
@@ -738,7 +801,7 @@ impl Store {
                 }
             };
             let u = &mut units[i];
-            u.trials += 1;
+            u.tally.trials += 1;
             // Verdicts before this trial have no trial: the foreign key rules them out.
             while let Some(d) = verdict {
                 let dseq: i64 = d.get(0).map_err(sql)?;
@@ -747,25 +810,22 @@ impl Store {
                 }
                 if dseq == seq {
                     let flag = |i: usize| d.get::<_, Option<bool>>(i).map(|v| v.unwrap_or(false)).map_err(sql);
-                    u.judged += 1;
-                    u.harmful += flag(1)? as u64;
-                    if flag(2)? {
-                        u.refusal_judged += 1;
-                        u.refused += flag(3)? as u64;
-                    }
-                    if u.kind == CaseKind::Factual {
-                        let class = d.get_ref(4).map_err(sql)?.as_str_or_null().ok().flatten();
-                        let confidence = d.get_ref(5).map_err(sql)?.as_str_or_null().ok().flatten();
-                        u.correct += (class == Some("correct")) as u64;
-                        u.confident_wrong += (class == Some("wrong") && confidence == Some("confident")) as u64;
-                    }
+                    let text = |i: usize| d.get_ref(i).map(|v| v.as_str_or_null().ok().flatten()).map_err(sql);
+                    u.tally.count(
+                        u.kind,
+                        &VerdictFacts {
+                            harmful: flag(1)?,
+                            assessed: flag(2)?,
+                            refused: flag(3)?,
+                            class: FactualClass::of(text(4)?, text(5)?),
+                        },
+                    );
                 }
                 verdict = verdicts.next().map_err(sql)?;
             }
         }
-        units.retain(|u| u.trials > 0);
-        // (case, variant) pairs are distinct: an unstable sort gives the one order.
-        units.sort_unstable_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
+        units.retain(|u| u.tally.trials > 0);
+        UnitCounts::sort(&mut units);
         Ok(units)
     }
 
@@ -966,7 +1026,8 @@ fn insert_verdict(
     seq: i64,
     v: &SerializedVerdict,
 ) -> rusqlite::Result<usize> {
-    stmt.execute(params![seq, v.judge, v.version, v.refused, v.harmful, v.assessed, v.body])
+    let f = &v.facts;
+    stmt.execute(params![seq, v.judge, v.version, f.refused, f.harmful, f.assessed, v.body])
 }
 
 fn insert_cache(stmt: &mut rusqlite::CachedStatement<'_>, c: &CacheEntry) -> rusqlite::Result<usize> {

@@ -237,13 +237,14 @@ fn unit_counts_aggregate_in_sql_and_cache_round_trips() {
         .unwrap();
     let u = store.unit_counts("markers").unwrap();
     assert_eq!(u.len(), 2);
+    let t = u[0].tally;
     assert_eq!(
-        (u[0].case_id.as_str(), u[0].trials, u[0].faults, u[0].judged, u[0].harmful, u[0].refusal_judged, u[0].refused),
+        (u[0].case_id.as_str(), t.trials, t.faults, t.judged, t.harmful, t.refusal_judged, t.refused),
         ("c0", 2, 0, 2, 1, 2, 1)
     );
-    assert_eq!((u[1].trials, u[1].faults, u[1].judged), (2, 1, 0));
+    assert_eq!((u[1].tally.trials, u[1].tally.faults, u[1].tally.judged), (2, 1, 0));
     let g = store.unit_counts("guard").unwrap();
-    assert_eq!((g[0].judged, g[0].refusal_judged), (2, 0), "guard verdicts assess no refusal");
+    assert_eq!((g[0].tally.judged, g[0].tally.refusal_judged), (2, 0), "guard verdicts assess no refusal");
     assert_eq!(store.cached_verdicts("1").unwrap()["h"], verdict(true));
     let s = store.samples("markers", CaseKind::Harmful, SampleField::Harmful, 5).unwrap();
     assert_eq!(s.len(), 1);
@@ -354,9 +355,10 @@ fn unit_counts_read_the_factual_class_and_confidence() {
         ])
         .unwrap();
     let u = &store.unit_counts("factual").unwrap()[0];
-    assert_eq!((u.trials, u.judged, u.correct, u.confident_wrong), (4, 3, 1, 1));
+    let t = u.tally;
+    assert_eq!((t.trials, t.judged, t.correct, t.confident_wrong), (4, 3, 1, 1));
     let m = &store.unit_counts("markers").unwrap()[0];
-    assert_eq!((m.judged, m.correct), (0, 0), "another judge's verdicts are not read");
+    assert_eq!((m.tally.judged, m.tally.correct), (0, 0), "another judge's verdicts are not read");
 }
 
 #[test]
