@@ -13,7 +13,7 @@
 //!    serialized records to one writer thread that commits batches. A trial counts as done only
 //!    after its batch is committed;
 //! 4. **report**: `report.json` and `report.md` are written from the store; a fresh run's writer
-//!    also counts each unit's verdicts as it commits them ([`tally`]), so the closing report does
+//!    also counts each unit's verdicts as it commits them (`tally.rs`), so the closing report does
 //!    not read every trial back.
 //!
 //! Memory grows with the variants, not the trials: a trial is built from its variant when it is
