@@ -11,6 +11,7 @@ pub use export::{export_jsonl, ExportError};
 pub use json::{Report, Sample, SCHEMA_VERSION};
 pub use markdown::to_markdown;
 
+use evalgap_core::ProtocolCard;
 use evalgap_store::{Store, StoreError, UnitCounts};
 use std::path::{Path, PathBuf};
 
@@ -38,16 +39,42 @@ pub struct Counted {
 }
 
 /// [`build`], taking the headline judge's unit counts from `counted` when they are that judge's.
+/// The headline analysis then reads little from the store, and the rest of the report (samples,
+/// judges, attack summaries) is read beside it on a second connection.
 pub fn build_with(store: &Store, judge: Option<&str>, counted: Option<Counted>) -> Result<Report, ReportError> {
     let protocol = store.protocol()?.ok_or_else(|| ReportError::NoProtocol(store.path().to_path_buf()))?;
     let judge =
         judge.map(str::to_string).or_else(|| protocol.judges.first().cloned()).unwrap_or_else(|| "markers".into());
-    let mut analysis = match counted.filter(|c| c.judge == judge) {
-        Some(c) => evalgap_analysis::analyze_counts(store, &judge, c.units, protocol.attempts)?,
-        None => evalgap_analysis::analyze(store, &judge, protocol.attempts)?,
+    let (analysis, rest) = match counted.filter(|c| c.judge == judge) {
+        Some(c) => {
+            let chains = adaptive_chains(c.units.iter().map(|u| u.chain.as_str()));
+            let second = store.reopen()?;
+            std::thread::scope(|s| {
+                let (card, name, chains) = (&protocol, judge.as_str(), &chains);
+                let rest = s.spawn(move || rest_of_report(&second, card, name, chains));
+                let analysis = evalgap_analysis::analyze_counts(store, &judge, c.units, protocol.attempts);
+                (analysis, rest.join().expect("report thread panicked"))
+            })
+        }
+        None => {
+            let analysis = evalgap_analysis::analyze(store, &judge, protocol.attempts)?;
+            let chains = adaptive_chains(analysis.per_transform.iter().map(|s| s.key.as_str()));
+            let rest = rest_of_report(store, &protocol, &judge, &chains);
+            (Ok(analysis), rest)
+        }
     };
+    let mut analysis = analysis?;
     evalgap_analysis::reflag(&mut analysis.language_gaps, protocol.gap_threshold);
-    let samples = json::samples(store, &judge)?;
+    let (samples, judges, judge_analysis, adaptive) = rest?;
+    Ok(Report::new(protocol, analysis, judges, samples, judge_analysis, adaptive))
+}
+
+type Rest = (Vec<Sample>, Vec<(String, String)>, Option<evalgap_analysis::JudgeAnalysis>, Vec<json::AttackSummary>);
+
+/// What the report reads besides the headline analysis: samples, the judges and how they agree,
+/// and the summaries of the adaptive `chains`.
+fn rest_of_report(store: &Store, protocol: &ProtocolCard, judge: &str, chains: &[String]) -> Result<Rest, ReportError> {
+    let samples = json::samples(store, judge)?;
     let judges = store.judges()?;
     // The run's judges first, in their order, then any added later (rejudge).
     let mut names: Vec<String> =
@@ -58,10 +85,14 @@ pub fn build_with(store: &Store, judge: Option<&str>, counted: Option<Counted>) 
         }
     }
     let judge_analysis = evalgap_analysis::judge_analysis(store, &names, protocol.attempts)?;
-    let adaptive_chains: Vec<String> =
-        analysis.per_transform.iter().map(|s| s.key.clone()).filter(|c| is_adaptive_chain(c)).collect();
-    let adaptive = store.attack_summary(&adaptive_chains)?.into_iter().map(json::AttackSummary::from_row).collect();
-    Ok(Report::new(protocol, analysis, judges, samples, judge_analysis, adaptive))
+    let adaptive = store.attack_summary(chains)?.into_iter().map(json::AttackSummary::from_row).collect();
+    Ok((samples, judges, judge_analysis, adaptive))
+}
+
+/// The chains among `chains` whose last step runs a loop, once each.
+fn adaptive_chains<'a>(chains: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = chains.filter(|c| is_adaptive_chain(c)).collect();
+    set.into_iter().map(str::to_string).collect()
 }
 
 /// Whether a chain's last step runs a loop (its responses carry an attack trace).

@@ -340,6 +340,11 @@ impl Store {
         Self::open_path(&path)
     }
 
+    /// A second connection to this store, for reading beside this one on another thread.
+    pub fn reopen(&self) -> Result<Self> {
+        Self::open_path(&self.path)
+    }
+
     fn open_path(path: &Path) -> Result<Self> {
         let err = |source| StoreError::Sql { path: path.to_path_buf(), source };
         let conn = Connection::open(path).map_err(err)?;
