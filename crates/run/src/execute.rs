@@ -5,7 +5,7 @@ use crate::judging::Judges;
 use crate::plan::{PendingTrial, PlanWriter, RotationMarks, TrialSource};
 use crate::tally::Tally;
 use crate::{RunError, RunOptions};
-use evalgap_core::Outcome;
+use evalgap_core::{Outcome, ProtocolCard};
 use evalgap_report::Counted;
 use evalgap_store::{Counts, Record, SerializedRecord, Store};
 use evalgap_target::ChatRequest;
@@ -82,13 +82,15 @@ pub async fn judge_backlog(store: &mut Store, judges: &Arc<Judges>, concurrency:
 }
 
 /// Sends the pending trials. On a fresh run (`setup`: the store has no plan yet) also returns the
-/// unit counts of the run's first judge, kept as the records were committed.
+/// unit counts of the run's first judge, kept as the records were committed. `card`: a protocol
+/// card with no target model yet, saved at the end with the model id the endpoint reported.
 pub(crate) async fn execute(
     store: Store,
     opts: &RunOptions,
     judges: Arc<Judges>,
     source: Arc<TrialSource>,
     setup: Option<Setup>,
+    card: Option<ProtocolCard>,
 ) -> Result<(RunSummary, Option<Counted>), RunError> {
     let counts = store.counts()?;
     let total = source.len();
@@ -154,7 +156,13 @@ pub(crate) async fn execute(
                 if plan.is_some() {
                     phase(timed, "plan begun");
                 }
-                write_loop(store, rec_rx, plan, tally, &source, bar, done, timed)
+                let counted = write_loop(&mut store, rec_rx, plan, tally, &source, bar, &done, timed)?;
+                // On this connection: a write on a new one after this one closes would start a new WAL.
+                if let (Some(card), Some(model)) = (card, done.model.get()) {
+                    // The model id the endpoint reports, which can differ from the one requested (aliases).
+                    store.save_protocol(&ProtocolCard { target_model: Some(model.clone()), ..card })?;
+                }
+                Ok::<_, RunError>(counted)
             })
             .map_err(|e| RunError::Writer(e.to_string()))?
     };
@@ -344,13 +352,13 @@ struct Stats {
 /// units are counted from each committed batch (returned with the plan's rotation marks).
 #[allow(clippy::too_many_arguments)]
 fn write_loop(
-    mut store: Store,
+    store: &mut Store,
     mut rx: mpsc::Receiver<SerializedRecord>,
     mut plan: Option<PlanWriter<'_>>,
     mut tally: Option<Tally>,
     source: &TrialSource,
     bar: ProgressBar,
-    stats: Arc<Stats>,
+    stats: &Stats,
     timed: Option<std::time::Instant>,
 ) -> Result<Option<Counted>, RunError> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -359,7 +367,7 @@ fn write_loop(
             Some(p) if !p.is_complete() => match rx.try_recv() {
                 Ok(r) => Some(r),
                 Err(mpsc::error::TryRecvError::Empty) => {
-                    p.step(&mut store)?;
+                    p.step(store)?;
                     continue;
                 }
                 Err(mpsc::error::TryRecvError::Disconnected) => None,
@@ -375,7 +383,7 @@ fn write_loop(
             }
         }
         if let Some(p) = plan.as_mut() {
-            p.cover(&mut store, batch.iter().map(|r| r.seq).max().unwrap_or(0))?;
+            p.cover(store, batch.iter().map(|r| r.seq).max().unwrap_or(0))?;
         }
         store.record_serialized(&batch)?;
         if let Some(tally) = tally.as_mut() {
@@ -394,7 +402,7 @@ fn write_loop(
     // Stopped early (Ctrl-C) or every trial sent: the plan is finished either way.
     let mut counted = None;
     if let Some(p) = plan {
-        let reused = p.finish(&mut store)?;
+        let reused = p.finish(store)?;
         phase(timed, "plan finished");
         counted = tally.map(|t| t.into_counted(source, reused.as_deref()));
     }

@@ -151,16 +151,13 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
         execute::judge_backlog(&mut store, &judges, opts.concurrency).await?;
         phases.mark("judge backlog");
     }
-    let (mut summary, counted) = execute::execute(store, &opts, judges, source.clone(), setup).await?;
+    let unnamed = card.target_model.is_none().then(|| card.clone());
+    let (mut summary, counted) = execute::execute(store, &opts, judges, source.clone(), setup, unnamed).await?;
     // Freeing a large plan takes a few milliseconds; the reports need not wait for it.
     std::thread::spawn(move || drop(source));
     phases.mark("send and judge");
     summary.resumed = resumed;
     let store = Store::open_existing(&opts.out)?;
-    if card.target_model.is_none() && summary.target_model.is_some() {
-        // The model id the endpoint reports, which can differ from the one requested (aliases).
-        store.save_protocol(&ProtocolCard { target_model: summary.target_model.clone(), ..card })?;
-    }
     let report = evalgap_report::build_with(&store, None, counted)?;
     phases.mark("analysis");
     summary.reports = evalgap_report::write(&opts.out, &report)?;
