@@ -125,10 +125,8 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         threat_model: a.threat_model.clone(),
         request_policy,
         progress,
+        durable: a.durable,
     };
-    if a.durable {
-        evalgap_store::Store::open_or_create(&out)?.set_durable(true)?;
-    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let summary = rt.block_on(evalgap_run::run(opts))?;
     let c = &summary.counts;

@@ -69,6 +69,9 @@ pub struct RunOptions {
     pub threat_model: String,
     pub request_policy: serde_json::Value,
     pub progress: Progress,
+    /// Sync every commit to disk (survives power loss; slower). A crash of the process is safe
+    /// either way.
+    pub durable: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +115,8 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     }
     let phases = Phases::new();
     let mut store = Store::open_or_create(&opts.out)?;
+    // This connection writes everything the run records (its writer thread takes it over).
+    store.set_durable(opts.durable)?;
     let card = protocol_card(&opts, store.protocol()?);
     let resumed = check_resume(&store, &card, &opts.out)?;
     store.save_protocol(&card)?;

@@ -356,10 +356,17 @@ impl Store {
         Ok(store)
     }
 
-    /// Every commit is flushed to disk before it returns (slower; survives power loss).
+    /// Every commit on this connection is flushed to disk before it returns (slower; survives
+    /// power loss). The setting belongs to the connection, not the file.
     pub fn set_durable(&self, durable: bool) -> Result<()> {
         let mode = if durable { "FULL" } else { "NORMAL" };
         self.conn.execute_batch(&format!("PRAGMA synchronous={mode};")).map_err(|e| self.sql(e))
+    }
+
+    /// Whether commits on this connection are flushed to disk ([`Store::set_durable`]).
+    pub fn is_durable(&self) -> Result<bool> {
+        let mode: i64 = self.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).map_err(|e| self.sql(e))?;
+        Ok(mode >= 2)
     }
 
     pub fn path(&self) -> &Path {

@@ -395,3 +395,14 @@ fn a_shared_tools_schema_is_stored_once_and_read_back_with_each_variant() {
     let read: Vec<Variant> = store.unjudged("markers", "1", 0, 10).unwrap().into_iter().map(|u| u.variant).collect();
     assert_eq!(read, variants, "every variant reads back whole, tools included");
 }
+
+#[test]
+fn durability_belongs_to_the_connection_that_was_told() {
+    let (_dir, store, _) = setup(1, 1);
+    assert!(!store.is_durable().unwrap(), "NORMAL by default");
+    store.set_durable(true).unwrap();
+    assert!(store.is_durable().unwrap());
+    // Another connection to the same file keeps the default: a run must set it on the connection
+    // that writes its records.
+    assert!(!store.reopen().unwrap().is_durable().unwrap());
+}
