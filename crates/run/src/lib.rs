@@ -114,15 +114,17 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
         return Err(RunError::NoAttacker);
     }
     let phases = Phases::new();
-    let mut store = Store::open_or_create(&opts.out)?;
-    // This connection writes everything the run records (its writer thread takes it over).
-    store.set_durable(opts.durable)?;
-    let card = protocol_card(&opts, store.protocol()?);
-    let resumed = check_resume(&store, &card, &opts.out)?;
-    store.save_protocol(&card)?;
-    phases.mark("open store");
-    let mut plan =
-        Plan::new(&opts.cases, &opts.transforms, opts.cycle, opts.attempts, &card.target, &opts.sampling, opts.seed)?;
+    // The plan is built while the store is opened (mostly waiting on the disk).
+    let target = opts.target.id();
+    let (opened, plan) = std::thread::scope(|s| {
+        let planning = s.spawn(|| {
+            Plan::new(&opts.cases, &opts.transforms, opts.cycle, opts.attempts, &target, &opts.sampling, opts.seed)
+        });
+        let opened = open_store(&opts);
+        (opened, planning.join().expect("planning thread panicked"))
+    });
+    let (mut store, card, resumed) = opened?;
+    let mut plan = plan?;
     if plan.variants.iter().any(|v| translate::pending_language(v).is_some()) {
         let translator = opts.translator.as_ref().ok_or(RunError::NoTranslator)?;
         translate::translate_variants(&mut plan.variants, translator, &store).await?;
@@ -169,6 +171,18 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     phases.mark("write reports");
     summary.counts = report.counts.clone();
     Ok(summary)
+}
+
+/// Opens (or creates) the run's store and saves the protocol card; returns the store, the card, and
+/// whether the store already held this protocol (a resume).
+fn open_store(opts: &RunOptions) -> Result<(Store, ProtocolCard, bool), RunError> {
+    let store = Store::open_or_create(&opts.out)?;
+    // This connection writes everything the run records (its writer thread takes it over).
+    store.set_durable(opts.durable)?;
+    let card = protocol_card(opts, store.protocol()?);
+    let resumed = check_resume(&store, &card, &opts.out)?;
+    store.save_protocol(&card)?;
+    Ok((store, card, resumed))
 }
 
 /// With `EVALGAP_PHASES=1` in the environment, how long each phase of a run took, on stderr (for
