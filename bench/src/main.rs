@@ -18,7 +18,8 @@
 //!   plain and under the 9 template transforms, one attempt each): 1 - the bare client's wall time for
 //!   as many requests over evalgap's (goal < 5%); beside it, for information, the same share against
 //!   both bare clients sending the very requests the variant run sent (`bare --requests`, read from
-//!   its store: transformed bodies are larger, which costs the client and the server too);
+//!   its store: transformed bodies are larger, which costs the client and the server too), and the
+//!   same share with the server answering after 10 ms (how much is left once there is a wait);
 //! * evalgap's peak RSS at `--trials` and at `--big-trials` (goal: within 20%). The suite is fixed at
 //!   2,000 cases and only the attempts per case vary, so the comparison isolates growth with the number
 //!   of trials.
@@ -106,6 +107,8 @@ const VARIANT_TRIALS: u64 = 10_000;
 
 /// Server latency of the in-flight runs.
 const SLOW_LATENCY_MS: u64 = 200;
+/// Server latency of the second variant-run comparison, in milliseconds.
+const NEAR_LATENCY_MS: u64 = 10;
 /// Trials of each in-flight run, per unit of concurrency.
 const IN_FLIGHT_ROUNDS: u64 = 40;
 
@@ -567,6 +570,15 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     let bare_if = runner.bare(&slow, SLOW_LATENCY_MS, "run 10", plan.in_flight_trials(), c, c, false, None)?;
     drop(slow);
 
+    // The variant run again with the server answering after a few milliseconds, as the nearest
+    // real endpoints do: how much of the zero-latency share is left once there is a wait to hide in.
+    let near = TestServer::start(&bins.testserver, NEAR_LATENCY_MS)?;
+    eprintln!("test server at {} (latency {NEAR_LATENCY_MS} ms)", near.base_url);
+    let bare_near = runner.bare(&near, NEAR_LATENCY_MS, "run 11", vt, c, plan.cases, false, None)?;
+    let eg_near =
+        runner.evalgap(&near, NEAR_LATENCY_MS, "run 12, --transform all", &variants_suite, vc, 1, c, vn, &all, None)?;
+    drop(near);
+
     let runs = [
         &bare1,
         &eg1,
@@ -581,6 +593,8 @@ fn bench_main(args: BenchArgs) -> Result<()> {
         &bare_lean,
         &bare_vs,
         &bare_vs_lean,
+        &bare_near,
+        &eg_near,
     ];
     let metrics = metrics(&plan, &runs);
     let table = report::markdown(&metrics);
@@ -625,8 +639,9 @@ fn bench_main(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn metrics(plan: &Plan, runs: &[&RunResult; 13]) -> Vec<Metric> {
-    let [bare1, eg1, bare2, eg2, big, eg_if, bare_if, bare_v, eg_v1, eg_v2, bare_lean, bare_vs, bare_vs_lean] = *runs;
+fn metrics(plan: &Plan, runs: &[&RunResult; 15]) -> Vec<Metric> {
+    let [bare1, eg1, bare2, eg2, big, eg_if, bare_if, bare_v, eg_v1, eg_v2, bare_lean, bare_vs, bare_vs_lean, bare_near, eg_near] =
+        *runs;
     // The lean bare client's wall for as many requests as the variants run.
     let lean_v_wall = bare_lean.usage.wall_s / bare_lean.trials as f64 * eg_v1.trials as f64;
     let eg_v = best(&[eg_v1, eg_v2], |r| r.usage.wall_s, false);
@@ -852,6 +867,20 @@ fn metrics(plan: &Plan, runs: &[&RunResult; 13]) -> Vec<Metric> {
             format!("lean bare {:.2} s", bare_vs_lean.usage.wall_s),
         ),
         Metric {
+            key: "variants_evalgap_share_10ms",
+            name: format!("the same share with the server answering after {NEAR_LATENCY_MS} ms, {vt} variants"),
+            value: 1.0 - bare_near.usage.wall_s / eg_near.usage.wall_s,
+            unit: "",
+            digits: 3,
+            detail: format!(
+                "evalgap {:.2} s ({}) vs bare {:.2} s",
+                eg_near.usage.wall_s,
+                eg_near.phases_text(),
+                bare_near.usage.wall_s
+            ),
+            goal: Goal::None,
+        },
+        Metric {
             key: "variants_trials_per_s",
             name: format!("evalgap trials/s, {vt} variants, 0 ms"),
             value: eg_v.trials_per_s(),
@@ -897,7 +926,8 @@ fn notes(plan: &Plan) -> Vec<String> {
              process, start-up and (for evalgap) store, judging and reports included. Order: bare, evalgap, bare, \
              evalgap, evalgap {}, bare on evalgap's HTTP/1.1 client, the variant runs (bare, evalgap twice, then both bare \
              clients sending the requests the first variant run sent, read from its store before they start), then the \
-             {SLOW_LATENCY_MS} ms runs ({} trials each); the server's stats are reset \
+             {SLOW_LATENCY_MS} ms runs ({} trials each), then the variant run and the bare client again at \
+             {NEAR_LATENCY_MS} ms; the server's stats are reset \
              before every run, and polled every 10 ms during it to split each run's wall time into start-up (to the \
              first request the server sees), sending (first to last request) and tail (last request to exit; it \
              includes the last answer's latency). Client and server share {} CPUs.",
