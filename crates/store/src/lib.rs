@@ -1,6 +1,6 @@
 //! The run store: everything a run plans and records, in `RUN_DIR/evalgap.sqlite`.
 //!
-//! SQLite in WAL mode with a versioned schema (see [`schema`]). The rules that make resume exact:
+//! SQLite in WAL mode with a versioned schema (see `schema.rs`). The rules that make resume exact:
 //! - trial ids are deterministic, and `trials` is filled once, in plan order; a trial's row is
 //!   committed before its response, and a plan cut short by a crash is marked incomplete and
 //!   completed before anything else is sent (see [`Store::begin_plan`]);
@@ -143,7 +143,7 @@ impl SerializedVerdict {
     }
 }
 
-/// What one verdict adds to the counts of its (case, variant) unit ([`UnitCounts::count`]).
+/// What one verdict adds to the counts of its (case, variant) unit ([`UnitTally::count`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerdictFacts {
     pub refused: bool,
