@@ -50,6 +50,12 @@ fn default_gap_threshold() -> f64 {
 }
 
 impl ProtocolCard {
+    /// The judge whose verdicts the headline numbers use: the run's first, `markers` when it
+    /// names none.
+    pub fn headline_judge(&self) -> &str {
+        self.judges.first().map_or("markers", String::as_str)
+    }
+
     /// The fields that define which trials exist and how they are judged: a resumed run must match them.
     pub fn identity(&self) -> serde_json::Value {
         serde_json::json!({

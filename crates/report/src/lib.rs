@@ -43,8 +43,7 @@ pub struct Counted {
 /// judges, attack summaries) is read beside it on a second connection.
 pub fn build_with(store: &Store, judge: Option<&str>, counted: Option<Counted>) -> Result<Report, ReportError> {
     let protocol = store.protocol()?.ok_or_else(|| ReportError::NoProtocol(store.path().to_path_buf()))?;
-    let judge =
-        judge.map(str::to_string).or_else(|| protocol.judges.first().cloned()).unwrap_or_else(|| "markers".into());
+    let judge = judge.unwrap_or(protocol.headline_judge()).to_string();
     let (analysis, rest) = match counted.filter(|c| c.judge == judge) {
         Some(c) => {
             let chains = adaptive_chains(c.units.iter().map(|u| u.chain.as_str()));

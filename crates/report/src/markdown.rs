@@ -89,7 +89,7 @@ pub fn to_markdown(r: &Report) -> String {
 Loops stop when the run's first judge (`{}`) reads success; the tables above read the final answers like any other.
 
 | chain | strategy | budget | stopped on success | mean queries | attacker requests |\n|---|---|---|---|---|---|",
-            esc(r.protocol.judges.first().map(String::as_str).unwrap_or("markers"))
+            esc(r.protocol.headline_judge())
         );
         for a in &r.adaptive {
             let _ = writeln!(

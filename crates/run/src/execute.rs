@@ -142,7 +142,6 @@ pub(crate) async fn execute(
     let writer = {
         let mut store = store;
         let source = source.clone();
-        let judge = opts.judges.first().map_or("markers", |j| j.name()).to_string();
         let bar = bar.clone();
         let done = done.clone();
         std::thread::Builder::new()
@@ -150,9 +149,10 @@ pub(crate) async fn execute(
             .spawn(move || {
                 // With EVALGAP_PHASES, when the plan was begun and finished, and when the last record was.
                 let timed = std::env::var_os("EVALGAP_PHASES").is_some().then(std::time::Instant::now);
+                let counting = setup.as_ref().map(|s| s.headline_judge.clone());
                 let plan = setup.map(|s| s.begin(&mut store, &source)).transpose()?;
                 // A fresh run counts its units as it goes; a resumed one has records from before.
-                let tally = plan.as_ref().map(|_| Tally::new(judge, &source));
+                let tally = counting.map(|judge| Tally::new(judge, &source));
                 if plan.is_some() {
                     phase(timed, "plan begun");
                 }
@@ -276,6 +276,8 @@ impl Feed {
 pub(crate) struct Setup {
     /// The rotation marks to take from the shared ledger, when the run keeps one.
     pub rotating: Option<Rotation>,
+    /// The judge whose verdicts the writer counts per unit for the closing report.
+    pub headline_judge: String,
 }
 
 /// A fresh run's transformed variants, to mark in the rotation ledger.

@@ -142,7 +142,7 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
             let run = std::fs::canonicalize(&opts.out).unwrap_or_else(|_| opts.out.clone()).display().to_string();
             execute::Rotation { ledger: path.clone(), run, cycle: opts.cycle, variants }
         });
-        execute::Setup { rotating }
+        execute::Setup { rotating, headline_judge: card.headline_judge().to_string() }
     });
     let source = Arc::new(plan.into_source());
     let setup = match (state, setup) {

@@ -363,12 +363,6 @@ impl Store {
         self.conn.execute_batch(&format!("PRAGMA synchronous={mode};")).map_err(|e| self.sql(e))
     }
 
-    /// Whether commits on this connection are flushed to disk ([`Store::set_durable`]).
-    pub fn is_durable(&self) -> Result<bool> {
-        let mode: i64 = self.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).map_err(|e| self.sql(e))?;
-        Ok(mode >= 2)
-    }
-
     pub fn path(&self) -> &Path {
         &self.path
     }

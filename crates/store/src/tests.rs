@@ -398,11 +398,13 @@ fn a_shared_tools_schema_is_stored_once_and_read_back_with_each_variant() {
 
 #[test]
 fn durability_belongs_to_the_connection_that_was_told() {
+    // PRAGMA synchronous: 1 NORMAL, 2 FULL.
+    let synchronous = |s: &Store| s.conn.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0)).unwrap();
     let (_dir, store, _) = setup(1, 1);
-    assert!(!store.is_durable().unwrap(), "NORMAL by default");
+    assert_eq!(synchronous(&store), 1, "NORMAL by default");
     store.set_durable(true).unwrap();
-    assert!(store.is_durable().unwrap());
+    assert_eq!(synchronous(&store), 2);
     // Another connection to the same file keeps the default: a run must set it on the connection
     // that writes its records.
-    assert!(!store.reopen().unwrap().is_durable().unwrap());
+    assert_eq!(synchronous(&store.reopen().unwrap()), 1);
 }
