@@ -4,7 +4,7 @@
 
 use crate::plan::TrialSource;
 use evalgap_report::Counted;
-use evalgap_store::{SerializedRecord, UnitCounts, UnitTally};
+use evalgap_store::{rotation_label, SerializedRecord, UnitCounts, UnitTally};
 use std::collections::HashSet;
 
 pub(crate) struct Tally {
@@ -39,16 +39,8 @@ impl Tally {
             .variants()
             .zip(self.units)
             .map(|((case, v), tally)| {
-                let rotation = match &reused {
-                    Some(reused) if !v.chain.is_empty() => {
-                        if reused.contains(v.id.as_str()) {
-                            "reused"
-                        } else {
-                            "new"
-                        }
-                    }
-                    _ => "baseline",
-                };
+                // As the plan marked it: transformed variants rotate when the run keeps a ledger.
+                let mark = reused.as_ref().filter(|_| !v.chain.is_empty()).map(|r| r.contains(v.id.as_str()));
                 UnitCounts {
                     case_id: case.id.clone(),
                     group: case.meta.get("group").unwrap_or(&case.id).clone(),
@@ -57,7 +49,7 @@ impl Tally {
                     category: case.category.clone(),
                     language: v.language.clone(),
                     chain: v.chain_name(),
-                    rotation: rotation.into(),
+                    rotation: rotation_label(mark).into(),
                     format: v.turn_format().into(),
                     tally: UnitTally { trials: attempts, ..tally },
                 }

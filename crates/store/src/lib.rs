@@ -117,6 +117,16 @@ impl SerializedRecord {
     }
 }
 
+/// A variant's `rotation` column from its mark: `Some(true)` reused (an earlier run sent it),
+/// `Some(false)` new, `None` the plain baseline (see [`Ledger`]).
+pub fn rotation_label(mark: Option<bool>) -> &'static str {
+    match mark {
+        None => "baseline",
+        Some(false) => "new",
+        Some(true) => "reused",
+    }
+}
+
 /// A verdict's columns and its JSON.
 #[derive(Debug, Clone)]
 struct SerializedVerdict {
@@ -488,11 +498,7 @@ impl Store {
             // Tools schemas stored in this step, by identity: a run's agentic variants share one.
             let mut stored: Vec<(std::sync::Arc<serde_json::Value>, String)> = Vec::new();
             for (vseq, v, mark) in variants {
-                let rotation = match mark {
-                    None => "baseline",
-                    Some(false) => "new",
-                    Some(true) => "reused",
-                };
+                let rotation = rotation_label(mark);
                 ins.execute(params![v.id, vseq, v.case_id, v.chain_name(), v.language, v.turn_format(), rotation])
                     .map_err(err)?;
                 let tools = match &v.tools {
