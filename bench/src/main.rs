@@ -661,10 +661,10 @@ fn metrics(plan: &Plan, runs: &[&RunResult; 15]) -> Vec<Metric> {
     let bare_send = best(&[bare1, bare2], sending, true);
     let c = plan.concurrency as f64;
     // An information row: the share of evalgap's variant run not matched by a bare run's wall.
-    let share = |key: &'static str, name: String, bare_wall: f64, detail: String| Metric {
+    let share = |key: &'static str, name: String, bare_wall: f64, eg: &RunResult, detail: String| Metric {
         key,
         name,
-        value: 1.0 - bare_wall / eg_v.usage.wall_s,
+        value: 1.0 - bare_wall / eg.usage.wall_s,
         unit: "",
         digits: 3,
         detail,
@@ -852,34 +852,35 @@ fn metrics(plan: &Plan, runs: &[&RunResult; 15]) -> Vec<Metric> {
             "variants_evalgap_share_lean",
             format!("the same share against the lean bare client, {vt} variants"),
             lean_v_wall,
+            eg_v,
             format!("lean bare {lean_v_wall:.2} s for {vt} requests"),
         ),
         share(
             "variants_evalgap_share_same_requests",
             format!("the same share against the bare client sending evalgap's own requests, {vt} variants"),
             bare_vs.usage.wall_s,
+            eg_v,
             format!("bare {:.2} s for the {vt} requests evalgap sent", bare_vs.usage.wall_s),
         ),
         share(
             "variants_evalgap_share_same_requests_lean",
             format!("... and against the lean bare client sending them, {vt} variants"),
             bare_vs_lean.usage.wall_s,
+            eg_v,
             format!("lean bare {:.2} s", bare_vs_lean.usage.wall_s),
         ),
-        Metric {
-            key: "variants_evalgap_share_10ms",
-            name: format!("the same share with the server answering after {NEAR_LATENCY_MS} ms, {vt} variants"),
-            value: 1.0 - bare_near.usage.wall_s / eg_near.usage.wall_s,
-            unit: "",
-            digits: 3,
-            detail: format!(
+        share(
+            "variants_evalgap_share_10ms",
+            format!("the same share with the server answering after {NEAR_LATENCY_MS} ms, {vt} variants"),
+            bare_near.usage.wall_s,
+            eg_near,
+            format!(
                 "evalgap {:.2} s ({}) vs bare {:.2} s",
                 eg_near.usage.wall_s,
                 eg_near.phases_text(),
                 bare_near.usage.wall_s
             ),
-            goal: Goal::None,
-        },
+        ),
         Metric {
             key: "variants_trials_per_s",
             name: format!("evalgap trials/s, {vt} variants, 0 ms"),
