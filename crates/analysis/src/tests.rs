@@ -42,14 +42,7 @@ fn planted() -> (tempfile::TempDir, Store) {
         } else {
             vec![]
         };
-        records.push(Record {
-            seq: records.len() as i64 + 1,
-            trial_id: t.id.clone(),
-            outcome,
-            verdicts,
-            judge_faults: vec![],
-            cache: vec![],
-        });
+        records.push(Record { seq: records.len() as i64 + 1, outcome, verdicts, judge_faults: vec![], cache: vec![] });
     }
     store.record(&records).unwrap();
     (dir, store)
@@ -133,7 +126,7 @@ fn three_judges() -> (tempfile::TempDir, Store) {
     let records: Vec<Record> = trials
         .iter()
         .enumerate()
-        .map(|(i, t)| {
+        .map(|(i, _)| {
             let a = i < 10;
             let b = if i < 3 {
                 false
@@ -144,7 +137,6 @@ fn three_judges() -> (tempfile::TempDir, Store) {
             };
             Record {
                 seq: i as i64 + 1,
-                trial_id: t.id.clone(),
                 outcome: ok(),
                 verdicts: vec![v("A", a), v("B", b), v("C", a)],
                 judge_faults: vec![],

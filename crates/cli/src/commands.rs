@@ -126,6 +126,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         request_policy,
         progress,
         durable: a.durable,
+        after_sending: Some(crate::release_freed_memory),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let summary = rt.block_on(evalgap_run::run(opts))?;

@@ -204,10 +204,7 @@ impl Trial {
         sampling: &Sampling,
         protocol_seed: u64,
     ) -> (TrialId, u64) {
-        let mut hs = Hasher::new();
-        hs.field(protocol_seed.to_le_bytes()).field(variant_id).field(attempt.to_le_bytes());
-        // Keep seeds within 2^53 - 1 so JSON consumers (and servers in JavaScript) read them exactly.
-        let seed = hs.finish_u64() & ((1u64 << 53) - 1);
+        let seed = Self::seed(variant_id, attempt, protocol_seed);
         let mut h = Hasher::new();
         h.field(variant_id)
             .field(attempt.to_le_bytes())
@@ -217,6 +214,14 @@ impl Trial {
             .field(sampling.max_tokens.to_le_bytes())
             .field(seed.to_le_bytes());
         (TrialId(h.finish_hex()[..32].to_string()), seed)
+    }
+
+    /// The sampling seed of [`Trial::new`] alone (what sending a trial needs of it).
+    pub fn seed(variant_id: &str, attempt: u32, protocol_seed: u64) -> u64 {
+        let mut hs = Hasher::new();
+        hs.field(protocol_seed.to_le_bytes()).field(variant_id).field(attempt.to_le_bytes());
+        // Keep seeds within 2^53 - 1 so JSON consumers (and servers in JavaScript) read them exactly.
+        hs.finish_u64() & ((1u64 << 53) - 1)
     }
 }
 

@@ -24,7 +24,6 @@ fn store_with_run() -> (tempfile::TempDir, Store) {
             Record {
                 seq: t.attempt as i64 + if harmful_case { 1 } else { 3 },
                 cache: vec![],
-                trial_id: t.id.clone(),
                 outcome: Outcome::Ok(Response { text: EVIL.into(), ..Default::default() }),
                 verdicts: vec![Verdict {
                     judge: "markers".into(),

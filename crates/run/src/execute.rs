@@ -125,7 +125,8 @@ pub(crate) async fn execute(
                 let Some(&(last, _)) = page.last() else { return Ok(()) };
                 after = last;
                 for (seq, id) in page {
-                    let p = source.at(seq).filter(|p| p.trial_id == id).ok_or(RunError::PlanMismatch { seq })?;
+                    let planned = source.trial_id(seq).is_some_and(|planned| planned == id);
+                    let p = source.at(seq).filter(|_| planned).ok_or(RunError::PlanMismatch { seq })?;
                     if stop.load(Ordering::SeqCst) || trial_tx.send_blocking(p).is_err() {
                         return Ok(());
                     }
@@ -211,15 +212,8 @@ pub(crate) async fn execute(
                     }
                 }
                 let j = judges.judge_outcome(&p.case, &p.variant, &outcome).await;
-                let rec = Record {
-                    seq: p.seq,
-                    trial_id: p.trial_id,
-                    outcome,
-                    verdicts: j.verdicts,
-                    judge_faults: j.faults,
-                    cache: j.cache,
-                }
-                .serialize();
+                let rec = Record { seq: p.seq, outcome, verdicts: j.verdicts, judge_faults: j.faults, cache: j.cache }
+                    .serialize();
                 if tx.send(rec).await.is_err() || stop.load(Ordering::SeqCst) {
                     break;
                 }

@@ -72,6 +72,9 @@ pub struct RunOptions {
     /// Sync every commit to disk (survives power loss; slower). A crash of the process is safe
     /// either way.
     pub durable: bool,
+    /// Called once every trial is recorded, before the closing report is built: the binary's
+    /// allocator hands back the memory the run freed here (see `evalgap`'s `main.rs`).
+    pub after_sending: Option<fn()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +166,9 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     // Freeing a large plan takes a few milliseconds; the reports need not wait for it.
     std::thread::spawn(move || drop(source));
     phases.mark("send and judge");
+    if let Some(hook) = opts.after_sending {
+        hook();
+    }
     summary.resumed = resumed;
     let store = Store::open_existing(&opts.out)?;
     let report = evalgap_report::build_with(&store, None, counted)?;

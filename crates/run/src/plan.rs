@@ -85,12 +85,12 @@ impl<'a> Plan<'a> {
 }
 
 /// A trial to send, with what is needed to send it. Cases and variants are shared by all the trials
-/// that use them (a suite has far fewer of them than trials).
+/// that use them (a suite has far fewer of them than trials). Its id is not needed to send it (the
+/// store keys records by `seq`): see [`TrialSource::trial_id`].
 #[derive(Debug, Clone)]
 pub struct PendingTrial {
     /// The plan position, the trial's key in the store.
     pub seq: i64,
-    pub trial_id: TrialId,
     pub attempt: u32,
     pub seed: u64,
     pub case: Arc<Case>,
@@ -166,11 +166,21 @@ impl TrialSource {
 
     /// The trial at plan position `seq` (1-based, the store's key); None past the end.
     pub fn at(&self, seq: i64) -> Option<PendingTrial> {
+        let (case, variant, attempt) = self.position(seq)?;
+        let seed = Trial::seed(&variant.id, attempt, self.seed);
+        Some(PendingTrial { seq, attempt, seed, case: case.clone(), variant: variant.clone() })
+    }
+
+    /// The id of the trial at plan position `seq` (what a store's trial at `seq` must have).
+    pub fn trial_id(&self, seq: i64) -> Option<TrialId> {
+        let (_, variant, attempt) = self.position(seq)?;
+        Some(Trial::id_and_seed(&variant.id, attempt, &self.target, &self.sampling, self.seed).0)
+    }
+
+    fn position(&self, seq: i64) -> Option<(&Arc<Case>, &Arc<Variant>, u32)> {
         let i = u64::try_from(seq.checked_sub(1)?).ok()?;
         let (case, variant) = self.variants.get((i / self.attempts as u64) as usize)?;
-        let attempt = (i % self.attempts as u64) as u32;
-        let (trial_id, seed) = Trial::id_and_seed(&variant.id, attempt, &self.target, &self.sampling, self.seed);
-        Some(PendingTrial { seq, trial_id, attempt, seed, case: case.clone(), variant: variant.clone() })
+        Some((case, variant, (i % self.attempts as u64) as u32))
     }
 }
 
@@ -276,10 +286,12 @@ mod tests {
         assert_eq!(source.len(), 12);
         for (i, t) in expected.iter().enumerate() {
             let p = source.at(i as i64 + 1).unwrap();
-            assert_eq!((&p.trial_id, p.attempt, p.seed, &p.variant.id), (&t.id, t.attempt, t.seed, &t.variant_id));
+            assert_eq!((p.attempt, p.seed, &p.variant.id), (t.attempt, t.seed, &t.variant_id));
+            assert_eq!(source.trial_id(i as i64 + 1).as_ref(), Some(&t.id));
             assert_eq!(p.case.id, t.case_id);
         }
         assert!(source.at(0).is_none() && source.at(13).is_none());
+        assert!(source.trial_id(0).is_none() && source.trial_id(13).is_none());
     }
 
     #[test]

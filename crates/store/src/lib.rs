@@ -60,7 +60,6 @@ pub struct CacheEntry {
 pub struct Record {
     /// The trial's plan position (its key in the store).
     pub seq: i64,
-    pub trial_id: TrialId,
     pub outcome: Outcome,
     pub verdicts: Vec<Verdict>,
     /// Judges that gave no verdict: (judge, why).
@@ -475,7 +474,24 @@ impl Store {
     /// earlier run sent it), `Some(false)` new, `None` the plain baseline; and trials. Trial ids
     /// are distinct by construction (a hash of distinct variants and attempts), so no index on
     /// them is built.
+    ///
+    /// The step's rows refer only to rows written before them: the cases (by
+    /// [`Store::begin_plan`]) and, in this transaction, the step's variants, inserted ahead of
+    /// their trials. So foreign keys are not checked row by row here (a lookup per reference, a few
+    /// percent of a large run's CPU); they are on again for everything else, records included.
     pub fn plan_step<'v, 't>(
+        &mut self,
+        variants: impl IntoIterator<Item = (i64, &'v Variant, Option<bool>)>,
+        trials: impl IntoIterator<Item = PlannedTrial<'t>>,
+    ) -> Result<()> {
+        self.conn.execute_batch("PRAGMA foreign_keys=OFF").map_err(|e| self.sql(e))?;
+        let written = self.plan_rows(variants, trials);
+        self.conn.execute_batch("PRAGMA foreign_keys=ON").map_err(|e| self.sql(e))?;
+        written
+    }
+
+    /// The transaction of [`Store::plan_step`].
+    fn plan_rows<'v, 't>(
         &mut self,
         variants: impl IntoIterator<Item = (i64, &'v Variant, Option<bool>)>,
         trials: impl IntoIterator<Item = PlannedTrial<'t>>,

@@ -62,18 +62,10 @@ fn pending_pages_follow_plan_order_and_shrink_as_recorded() {
     assert_eq!(next.len(), 6);
     store
         .record(&[
-            Record {
-                seq: 1,
-                cache: vec![],
-                trial_id: trials[0].id.clone(),
-                outcome: ok("a"),
-                verdicts: vec![verdict(true)],
-                judge_faults: vec![],
-            },
+            Record { seq: 1, cache: vec![], outcome: ok("a"), verdicts: vec![verdict(true)], judge_faults: vec![] },
             Record {
                 seq: 2,
                 cache: vec![],
-                trial_id: trials[1].id.clone(),
                 outcome: fault(FaultKind::Timeout, "t"),
                 verdicts: vec![],
                 judge_faults: vec![],
@@ -90,13 +82,11 @@ fn pending_pages_follow_plan_order_and_shrink_as_recorded() {
 
 #[test]
 fn recording_twice_keeps_the_first_answer() {
-    let (dir, mut store, trials) = setup(1, 1);
-    let id = trials[0].id.clone();
+    let (dir, mut store, _) = setup(1, 1);
     store
         .record(&[Record {
             seq: 1,
             cache: vec![],
-            trial_id: id.clone(),
             outcome: ok("first"),
             verdicts: vec![verdict(false)],
             judge_faults: vec![],
@@ -106,7 +96,6 @@ fn recording_twice_keeps_the_first_answer() {
         .record(&[Record {
             seq: 1,
             cache: vec![],
-            trial_id: id.clone(),
             outcome: ok("second"),
             verdicts: vec![verdict(true)],
             judge_faults: vec![],
@@ -124,21 +113,13 @@ fn recording_twice_keeps_the_first_answer() {
 
 #[test]
 fn unjudged_finds_new_judges_and_new_versions() {
-    let (_d, mut store, trials) = setup(2, 1);
+    let (_d, mut store, _) = setup(2, 1);
     store
         .record(&[
-            Record {
-                seq: 1,
-                cache: vec![],
-                trial_id: trials[0].id.clone(),
-                outcome: ok("a"),
-                verdicts: vec![verdict(true)],
-                judge_faults: vec![],
-            },
+            Record { seq: 1, cache: vec![], outcome: ok("a"), verdicts: vec![verdict(true)], judge_faults: vec![] },
             Record {
                 seq: 2,
                 cache: vec![],
-                trial_id: trials[1].id.clone(),
                 outcome: fault(FaultKind::ServerError, "500"),
                 verdicts: vec![],
                 judge_faults: vec![],
@@ -202,7 +183,7 @@ fn newer_schema_is_refused() {
 
 #[test]
 fn unit_counts_aggregate_in_sql_and_cache_round_trips() {
-    let (_d, mut store, trials) = setup(2, 2);
+    let (_d, mut store, _) = setup(2, 2);
     let mut guard = verdict(false);
     guard.judge = "guard".into();
     guard.parts.insert("refusal_assessed".into(), false.into());
@@ -211,7 +192,6 @@ fn unit_counts_aggregate_in_sql_and_cache_round_trips() {
         .record(&[
             Record {
                 seq: 1,
-                trial_id: trials[0].id.clone(),
                 outcome: ok("a"),
                 verdicts: vec![verdict(true), guard.clone()],
                 judge_faults: vec![],
@@ -219,7 +199,6 @@ fn unit_counts_aggregate_in_sql_and_cache_round_trips() {
             },
             Record {
                 seq: 2,
-                trial_id: trials[1].id.clone(),
                 outcome: ok("b"),
                 verdicts: vec![verdict(false), guard],
                 judge_faults: vec![],
@@ -227,7 +206,6 @@ fn unit_counts_aggregate_in_sql_and_cache_round_trips() {
             },
             Record {
                 seq: 3,
-                trial_id: trials[2].id.clone(),
                 outcome: fault(FaultKind::Timeout, "t"),
                 verdicts: vec![],
                 judge_faults: vec![],
@@ -341,7 +319,6 @@ fn unit_counts_read_the_factual_class_and_confidence() {
     };
     let rec = |seq: i64, verdicts: Vec<Verdict>| Record {
         seq,
-        trial_id: trials[seq as usize - 1].id.clone(),
         outcome: ok("an answer"),
         verdicts,
         judge_faults: vec![],
@@ -382,9 +359,8 @@ fn a_shared_tools_schema_is_stored_once_and_read_back_with_each_variant() {
     let records: Vec<Record> = trials
         .iter()
         .enumerate()
-        .map(|(i, t)| Record {
+        .map(|(i, _)| Record {
             seq: i as i64 + 1,
-            trial_id: t.id.clone(),
             outcome: ok("an answer"),
             verdicts: vec![],
             judge_faults: vec![],
@@ -407,4 +383,26 @@ fn durability_belongs_to_the_connection_that_was_told() {
     // Another connection to the same file keeps the default: a run must set it on the connection
     // that writes its records.
     assert_eq!(synchronous(&store.reopen().unwrap()), 1);
+}
+
+#[test]
+fn plan_steps_skip_the_foreign_key_lookups_and_leave_them_on_for_records() {
+    // `setup` writes its plan through `plan_step`.
+    let (_d, mut store, trials) = setup(4, 2);
+    let violations: i64 =
+        store.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(violations, 0, "a plan's rows refer only to rows written before them");
+    let on: bool = store.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    assert!(on, "foreign keys are checked again after a plan step");
+    // A record for a trial the plan does not have is refused, and the batch with it.
+    let stray = Record {
+        seq: trials.len() as i64 + 1,
+        outcome: ok("text"),
+        verdicts: vec![verdict(true)],
+        judge_faults: vec![],
+        cache: vec![],
+    };
+    let err = store.record(&[stray]).unwrap_err();
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+    assert_eq!(store.counts().unwrap().responses, 0);
 }
