@@ -181,11 +181,11 @@ fn analyze_units(store: &Store, judge: String, units: Vec<Unit>, attempts: u32) 
     // One bootstrap at a time: run side by side they doubled the analysis's peak memory at 100
     // attempts per case, for a few hundredths of a second.
     let metrics = metrics_of(&units.iter().collect::<Vec<_>>(), attempts, BOOTSTRAP_RESAMPLES);
-    let mut per_category = slices(&units, attempts, |u| format!("{}/{}", u.kind, u.category));
-    let mut per_transform = slices(&units, attempts, |u| u.chain.clone());
-    let mut per_language = slices(&units, attempts, |u| u.language.clone());
-    let mut per_rotation = slices(&units, attempts, |u| u.rotation.clone());
-    let mut per_format = slices(&units, attempts, |u| u.format.clone());
+    let mut per_category = slices(&units, attempts, |u| (Some(u.kind), &u.category));
+    let mut per_transform = slices(&units, attempts, |u| (None, &u.chain));
+    let mut per_language = slices(&units, attempts, |u| (None, &u.language));
+    let mut per_rotation = slices(&units, attempts, |u| (None, &u.rotation));
+    let mut per_format = slices(&units, attempts, |u| (None, &u.format));
     let language_gaps = language_gaps(&units, GAP_THRESHOLD);
     for slices in [&mut per_category, &mut per_transform, &mut per_language, &mut per_rotation, &mut per_format] {
         fill_whole_run(slices, &metrics);
@@ -273,15 +273,30 @@ fn metrics_of(units: &[&Unit], attempts: u32, resamples: usize) -> Metrics {
     Metrics { asr_at_k: asr_curve(&harmful, attempts, resamples), refusal_rate, factual }
 }
 
-/// Units grouped by `key`, each group with its metrics; a single group's metrics are left empty
-/// for [`fill_whole_run`] (it is the whole run, already computed). `units` are in case order.
-fn slices(units: &[Unit], attempts: u32, key: impl Fn(&Unit) -> String) -> Vec<Slice> {
-    let mut groups: BTreeMap<String, Vec<&Unit>> = BTreeMap::new();
+/// Units grouped by `key`, each group with its metrics, in the order of the group names; a single
+/// group's metrics are left empty for [`fill_whole_run`] (it is the whole run, already computed).
+/// `units` are in case order. A key (kind, name) names its group `kind/name`, or `name` without a
+/// kind; it borrows, so that grouping allocates nothing per unit.
+fn slices<'u>(units: &'u [Unit], attempts: u32, key: impl Fn(&'u Unit) -> (Option<CaseKind>, &'u str)) -> Vec<Slice> {
+    let mut index: HashMap<(Option<CaseKind>, &str), usize> = HashMap::new();
+    let mut groups: Vec<Vec<&Unit>> = Vec::new();
     for u in units {
-        groups.entry(key(u)).or_default().push(u);
+        let i = *index.entry(key(u)).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[i].push(u);
     }
-    let single = groups.len() == 1;
-    groups
+    let mut named: Vec<(String, Vec<&Unit>)> = index
+        .into_iter()
+        .map(|((kind, name), i)| match kind {
+            Some(kind) => (format!("{kind}/{name}"), std::mem::take(&mut groups[i])),
+            None => (name.to_string(), std::mem::take(&mut groups[i])),
+        })
+        .collect();
+    named.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let single = named.len() == 1;
+    named
         .into_iter()
         .map(|(key, us)| {
             // Units come in case order, so a slice's cases are its runs of one case id.

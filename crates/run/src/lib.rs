@@ -163,8 +163,6 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     }
     let unnamed = card.target_model.is_none().then(|| card.clone());
     let (mut summary, counted) = execute::execute(store, &opts, judges, source.clone(), setup, unnamed).await?;
-    // Freeing a large plan takes a few milliseconds; the reports need not wait for it.
-    std::thread::spawn(move || drop(source));
     phases.mark("send and judge");
     if let Some(hook) = opts.after_sending {
         hook();
@@ -175,6 +173,7 @@ pub async fn run(opts: RunOptions) -> Result<RunSummary, RunError> {
     phases.mark("analysis");
     summary.reports = evalgap_report::write(&opts.out, &report)?;
     phases.mark("write reports");
+    summary.plan = Some(source);
     summary.counts = report.counts.clone();
     Ok(summary)
 }

@@ -108,6 +108,15 @@ pub struct TrialSource {
     seed: u64,
 }
 
+impl std::fmt::Debug for TrialSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrialSource")
+            .field("variants", &self.variants.len())
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
 impl TrialSource {
     /// Trials in the plan.
     pub fn len(&self) -> u64 {
