@@ -6,17 +6,35 @@ use crate::plan::TrialSource;
 use evalgap_report::Counted;
 use evalgap_store::{rotation_label, SerializedRecord, UnitCounts, UnitTally};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 pub(crate) struct Tally {
     /// The judge whose verdicts are counted: the run's first, the report's headline judge.
     judge: String,
     /// Per variant, in plan order.
     units: Vec<UnitTally>,
+    /// The units' names and their report order, worked out on their own thread while trials are
+    /// sent (tens of thousands of strings and a sort: milliseconds that the report would wait for).
+    names: std::thread::JoinHandle<Names>,
+}
+
+/// Each unit's names (its counts left empty), in the order units are reported in
+/// (`UnitCounts::sort`), and where each plan position's unit is in that order.
+struct Names {
+    units: Vec<UnitCounts>,
+    /// By plan position (variant index), the unit's index in `units`.
+    reported_at: Vec<usize>,
 }
 
 impl Tally {
-    pub(crate) fn new(judge: String, source: &TrialSource) -> Self {
-        Tally { judge, units: vec![UnitTally::default(); source.variant_count()] }
+    pub(crate) fn new(judge: String, source: &Arc<TrialSource>) -> Self {
+        let units = vec![UnitTally::default(); source.variant_count()];
+        let source = source.clone();
+        let names = std::thread::Builder::new()
+            .name("evalgap-units".into())
+            .spawn(move || Names::of(&source))
+            .expect("starting a thread");
+        Tally { judge, units, names }
     }
 
     /// Counts a record just committed.
@@ -35,27 +53,44 @@ impl Tally {
     pub(crate) fn into_counted(self, source: &TrialSource, reused: Option<&[String]>) -> Counted {
         let reused: Option<HashSet<&str>> = reused.map(|ids| ids.iter().map(String::as_str).collect());
         let attempts = source.attempts() as u64;
+        let Names { mut units, reported_at } = self.names.join().expect("the units' names thread panicked");
+        for ((tally, (_, v)), &at) in self.units.into_iter().zip(source.variants()).zip(&reported_at) {
+            // As the plan marked it: transformed variants rotate when the run keeps a ledger.
+            let mark = reused.as_ref().filter(|_| !v.chain.is_empty()).map(|r| r.contains(v.id.as_str()));
+            let unit = &mut units[at];
+            unit.rotation = rotation_label(mark).into();
+            unit.tally = UnitTally { trials: attempts, ..tally };
+        }
+        Counted { judge: self.judge, units }
+    }
+}
+
+impl Names {
+    fn of(source: &TrialSource) -> Self {
         let mut units: Vec<UnitCounts> = source
             .variants()
-            .zip(self.units)
-            .map(|((case, v), tally)| {
-                // As the plan marked it: transformed variants rotate when the run keeps a ledger.
-                let mark = reused.as_ref().filter(|_| !v.chain.is_empty()).map(|r| r.contains(v.id.as_str()));
-                UnitCounts {
-                    case_id: case.id.clone(),
-                    group: case.meta.get("group").unwrap_or(&case.id).clone(),
-                    variant_id: v.id.clone(),
-                    kind: case.kind,
-                    category: case.category.clone(),
-                    language: v.language.clone(),
-                    chain: v.chain_name(),
-                    rotation: rotation_label(mark).into(),
-                    format: v.turn_format().into(),
-                    tally: UnitTally { trials: attempts, ..tally },
-                }
+            .map(|(case, v)| UnitCounts {
+                case_id: case.id.clone(),
+                group: case.meta.get("group").unwrap_or(&case.id).clone(),
+                variant_id: v.id.clone(),
+                kind: case.kind,
+                category: case.category.clone(),
+                language: v.language.clone(),
+                chain: v.chain_name(),
+                rotation: String::new(),
+                format: v.turn_format().into(),
+                tally: UnitTally::default(),
             })
             .collect();
-        UnitCounts::sort(&mut units);
-        Counted { judge: self.judge, units }
+        let mut order: Vec<usize> = (0..units.len()).collect();
+        UnitCounts::sort_positions(&units, &mut order);
+        let mut reported_at = vec![0; units.len()];
+        for (at, &position) in order.iter().enumerate() {
+            reported_at[position] = at;
+        }
+        // The units themselves in that order: moves, no copies of their strings.
+        let mut planned: Vec<Option<UnitCounts>> = units.drain(..).map(Some).collect();
+        units.extend(order.iter().map(|&p| planned[p].take().expect("each plan position once")));
+        Names { units, reported_at }
     }
 }

@@ -252,7 +252,16 @@ impl UnitCounts {
     /// The order units are reported in: by case, then variant.
     pub fn sort(units: &mut [UnitCounts]) {
         // (case, variant) pairs are distinct: an unstable sort gives the one order.
-        units.sort_unstable_by(|a, b| (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id)));
+        units.sort_unstable_by(Self::report_order);
+    }
+
+    /// [`UnitCounts::sort`] of positions into `units` instead of the units themselves.
+    pub fn sort_positions(units: &[UnitCounts], positions: &mut [usize]) {
+        positions.sort_unstable_by(|&a, &b| Self::report_order(&units[a], &units[b]));
+    }
+
+    fn report_order(a: &UnitCounts, b: &UnitCounts) -> std::cmp::Ordering {
+        (&a.case_id, &a.variant_id).cmp(&(&b.case_id, &b.variant_id))
     }
 }
 
