@@ -227,8 +227,14 @@ fn a_fresh_runs_report_is_the_one_rebuilt_from_its_store() {
     let keys = |rep: &serde_json::Value, table: &str| -> Vec<String> {
         rep[table].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap().to_string()).collect()
     };
-    let transforms = ["--limit", "24", "--transform", "roleplay", "--transform", "agentic"];
+    // `agentic:3` runs a tool loop: its responses carry attack traces, summarized per chain.
+    let transforms = ["--limit", "24", "--transform", "roleplay", "--transform", "agentic:3"];
     let first = run("builtin:multilingual", "first", &transforms);
+    assert!(
+        first["adaptive"][0]["strategy"] == "tool-loop",
+        "the plan must exercise attack summaries: {}",
+        first["adaptive"]
+    );
     assert!(
         first["faults"]["target_total"].as_u64().unwrap() > 0,
         "the plan must exercise faults: {}",

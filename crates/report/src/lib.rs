@@ -12,7 +12,7 @@ pub use json::{Report, Sample, SCHEMA_VERSION};
 pub use markdown::to_markdown;
 
 use evalgap_core::ProtocolCard;
-use evalgap_store::{Store, StoreError, UnitCounts};
+use evalgap_store::{AttackTally, Store, StoreError, UnitCounts};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,27 +30,33 @@ pub fn build(store: &Store, judge: Option<&str>) -> Result<Report, ReportError> 
     build_with(store, judge, None)
 }
 
-/// Unit counts the caller already holds, under one judge: a fresh run counts its records as it
-/// commits them, so its closing report need not read every trial back. They must be what
-/// `Store::unit_counts(judge)` would return.
+/// Counts the caller already holds: a fresh run counts its records as it commits them, so its
+/// closing report need not read every trial back. Each must be what the store would return.
 pub struct Counted {
     pub judge: String,
+    /// `Store::unit_counts(judge)`.
     pub units: Vec<UnitCounts>,
+    /// `Store::judges`.
+    pub judges: Vec<(String, String)>,
+    /// `Store::attack_summary`, of every chain.
+    pub attacks: AttackTally,
 }
 
-/// [`build`], taking the headline judge's unit counts from `counted` when they are that judge's.
-/// The headline analysis then reads little from the store, and the rest of the report (samples,
-/// judges, attack summaries) is read beside it on a second connection.
+/// [`build`], taking the headline judge's unit counts, the judges and the attack summaries from
+/// `counted` when its counts are that judge's. The headline analysis then reads little from the
+/// store, and the rest of the report (samples, how the judges agree) is read beside it on a second
+/// connection.
 pub fn build_with(store: &Store, judge: Option<&str>, counted: Option<Counted>) -> Result<Report, ReportError> {
     let protocol = store.protocol()?.ok_or_else(|| ReportError::NoProtocol(store.path().to_path_buf()))?;
     let judge = judge.unwrap_or(protocol.headline_judge()).to_string();
     let (analysis, rest) = match counted.filter(|c| c.judge == judge) {
         Some(c) => {
             let chains = adaptive_chains(c.units.iter().map(|u| u.chain.as_str()));
+            let counted = Read::Counted { judges: c.judges, attacks: c.attacks.rows(&chains) };
             let second = store.reopen()?;
             std::thread::scope(|s| {
-                let (card, name, chains) = (&protocol, judge.as_str(), &chains);
-                let rest = s.spawn(move || rest_of_report(&second, card, name, chains));
+                let (card, name) = (&protocol, judge.as_str());
+                let rest = s.spawn(move || rest_of_report(&second, card, name, counted));
                 let analysis = evalgap_analysis::analyze_counts(store, &judge, c.units, protocol.attempts);
                 (analysis, rest.join().expect("report thread panicked"))
             })
@@ -58,7 +64,7 @@ pub fn build_with(store: &Store, judge: Option<&str>, counted: Option<Counted>) 
         None => {
             let analysis = evalgap_analysis::analyze(store, &judge, protocol.attempts)?;
             let chains = adaptive_chains(analysis.per_transform.iter().map(|s| s.key.as_str()));
-            let rest = rest_of_report(store, &protocol, &judge, &chains);
+            let rest = rest_of_report(store, &protocol, &judge, Read::Store(&chains));
             (Ok(analysis), rest)
         }
     };
@@ -70,11 +76,22 @@ pub fn build_with(store: &Store, judge: Option<&str>, counted: Option<Counted>) 
 
 type Rest = (Vec<Sample>, Vec<(String, String)>, Option<evalgap_analysis::JudgeAnalysis>, Vec<json::AttackSummary>);
 
+/// Where [`rest_of_report`] takes the judges and the attack summaries from.
+enum Read<'a> {
+    /// The store, with the adaptive chains to summarize.
+    Store(&'a [String]),
+    /// Counted by the caller (see [`Counted`]).
+    Counted { judges: Vec<(String, String)>, attacks: Vec<evalgap_store::AttackSummaryRow> },
+}
+
 /// What the report reads besides the headline analysis: samples, the judges and how they agree,
-/// and the summaries of the adaptive `chains`.
-fn rest_of_report(store: &Store, protocol: &ProtocolCard, judge: &str, chains: &[String]) -> Result<Rest, ReportError> {
+/// and the summaries of the adaptive chains.
+fn rest_of_report(store: &Store, protocol: &ProtocolCard, judge: &str, read: Read<'_>) -> Result<Rest, ReportError> {
     let samples = json::samples(store, judge)?;
-    let judges = store.judges()?;
+    let (judges, attacks) = match read {
+        Read::Store(chains) => (store.judges()?, store.attack_summary(chains)?),
+        Read::Counted { judges, attacks } => (judges, attacks),
+    };
     // The run's judges first, in their order, then any added later (rejudge).
     let mut names: Vec<String> =
         protocol.judges.iter().filter(|j| judges.iter().any(|(n, _)| n == *j)).cloned().collect();
@@ -84,7 +101,7 @@ fn rest_of_report(store: &Store, protocol: &ProtocolCard, judge: &str, chains: &
         }
     }
     let judge_analysis = evalgap_analysis::judge_analysis(store, &names, protocol.attempts)?;
-    let adaptive = store.attack_summary(chains)?.into_iter().map(json::AttackSummary::from_row).collect();
+    let adaptive = attacks.into_iter().map(json::AttackSummary::from_row).collect();
     Ok((samples, judges, judge_analysis, adaptive))
 }
 

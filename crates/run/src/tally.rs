@@ -4,7 +4,7 @@
 
 use crate::plan::TrialSource;
 use evalgap_report::Counted;
-use evalgap_store::{rotation_label, SerializedRecord, UnitCounts, UnitTally};
+use evalgap_store::{rotation_label, AttackTally, SerializedRecord, UnitCounts, UnitTally};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -13,6 +13,9 @@ pub(crate) struct Tally {
     judge: String,
     /// Per variant, in plan order.
     units: Vec<UnitTally>,
+    /// The (judge, version) of every verdict recorded, once each.
+    judges: Vec<(String, String)>,
+    attacks: AttackTally,
     /// The units' names and their report order, worked out on their own thread while trials are
     /// sent (tens of thousands of strings and a sort: milliseconds that the report would wait for).
     names: std::thread::JoinHandle<Names>,
@@ -34,12 +37,20 @@ impl Tally {
             .name("evalgap-units".into())
             .spawn(move || Names::of(&source))
             .expect("starting a thread");
-        Tally { judge, units, names }
+        Tally { judge, units, names, judges: Vec::new(), attacks: AttackTally::default() }
     }
 
     /// Counts a record just committed.
     pub(crate) fn add(&mut self, source: &TrialSource, rec: &SerializedRecord) {
-        let Some((i, case, _)) = source.variant_of(rec.seq) else { return };
+        let Some((i, case, variant)) = source.variant_of(rec.seq) else { return };
+        for (judge, version) in rec.judged_by() {
+            if !self.judges.iter().any(|(j, v)| j == judge && v == version) {
+                self.judges.push((judge.to_string(), version.to_string()));
+            }
+        }
+        if let Some(facts) = rec.attack_facts() {
+            self.attacks.add(&variant.chain_name(), facts);
+        }
         let unit = &mut self.units[i];
         if rec.is_fault() {
             unit.faults += 1;
@@ -61,7 +72,9 @@ impl Tally {
             unit.rotation = rotation_label(mark).into();
             unit.tally = UnitTally { trials: attempts, ..tally };
         }
-        Counted { judge: self.judge, units }
+        let mut judges = self.judges;
+        judges.sort();
+        Counted { judge: self.judge, units, judges, attacks: self.attacks }
     }
 }
 

@@ -12,9 +12,11 @@
 //! `synchronous=NORMAL` in WAL mode survives the death of the process (the case this store is
 //! built for) but not a power cut in the last moments before it; `durable` switches to FULL.
 
+mod attacks;
 mod ledger;
 mod schema;
 
+pub use attacks::{AttackFacts, AttackTally};
 pub use ledger::Ledger;
 
 use evalgap_core::{
@@ -77,6 +79,10 @@ impl Record {
             status: self.outcome.status(),
             body: serde_json::to_string(&self.outcome).expect("outcome serializes"),
             verdicts: self.verdicts.iter().map(SerializedVerdict::of).collect(),
+            attack: match &self.outcome {
+                Outcome::Ok(r) => r.attack.as_deref().map(AttackFacts::of),
+                Outcome::Fault(_) => None,
+            },
             judge_faults: self.judge_faults.clone(),
             cache: self
                 .cache
@@ -98,6 +104,8 @@ pub struct SerializedRecord {
     pub status: &'static str,
     body: String,
     verdicts: Vec<SerializedVerdict>,
+    /// An ok response's attack trace, as its chain's summary counts it.
+    attack: Option<AttackFacts>,
     judge_faults: Vec<(String, String)>,
     /// (judge version, input hash, verdict JSON).
     cache: Vec<(String, String, String)>,
@@ -113,6 +121,16 @@ impl SerializedRecord {
     /// What the verdict of `judge` adds to its unit's counts; None when that judge gave none.
     pub fn verdict_facts(&self, judge: &str) -> Option<VerdictFacts> {
         self.verdicts.iter().find(|v| v.judge == judge).map(|v| v.facts)
+    }
+
+    /// The (judge, version) of each verdict.
+    pub fn judged_by(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.verdicts.iter().map(|v| (v.judge.as_str(), v.version.as_str()))
+    }
+
+    /// What the response's attack trace adds to its chain's summary; None without a trace.
+    pub fn attack_facts(&self) -> Option<&AttackFacts> {
+        self.attack.as_ref()
     }
 }
 
