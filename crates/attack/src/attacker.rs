@@ -52,7 +52,7 @@ pub(crate) async fn ask(cx: &Ctx<'_>, tally: &mut Tally, messages: &[Message], i
         });
     };
     let req = ChatRequest {
-        messages: messages.to_vec(),
+        messages: messages.into(),
         tools: None,
         sampling: ATTACKER_SAMPLING,
         seed: cx.seed_for("attacker", i),

@@ -172,7 +172,13 @@ impl Tally {
 
 /// The request for the target: the run's sampling, the variant's tools.
 pub(crate) fn target_request(cx: &Ctx<'_>, messages: Vec<Message>, seed: u64) -> ChatRequest {
-    ChatRequest { messages, tools: cx.variant.tools.clone(), sampling: cx.sampling.clone(), seed, logprobs: None }
+    ChatRequest {
+        messages: messages.into(),
+        tools: cx.variant.tools.clone(),
+        sampling: cx.sampling.clone(),
+        seed,
+        logprobs: None,
+    }
 }
 
 /// The index of the last user message (the one an attack rewrites).

@@ -15,7 +15,7 @@ const KEEP_ROUNDS: usize = 3;
 
 pub async fn run(cx: &Ctx<'_>, budget: u32) -> Outcome {
     let mut tally = Tally::default();
-    let mut messages = cx.variant.messages.clone();
+    let mut messages = cx.variant.messages.to_vec();
     let Some(at) = last_user(&messages) else {
         let detail = "the variant has no user message to rewrite".to_string();
         return Outcome::Fault(Fault { kind: FaultKind::ClientError, detail, requests: 0 });

@@ -32,7 +32,7 @@ pub async fn run(cx: &Ctx<'_>, budget: u32, start: &str) -> Outcome {
     let request = &cx.variant.messages[at].content;
     let base = request.strip_suffix(start).map(|b| b.trim_end()).unwrap_or(request).to_string();
     let with = |suffix: &str| {
-        let mut m = cx.variant.messages.clone();
+        let mut m = cx.variant.messages.to_vec();
         m[at].content = format!("{base} {suffix}");
         m
     };

@@ -12,7 +12,7 @@ use evalgap_core::{Message, Outcome, Response, ToolCall};
 
 pub async fn run(cx: &Ctx<'_>, steps: u32) -> Outcome {
     let mut tally = Tally::default();
-    let mut messages = cx.variant.messages.clone();
+    let mut messages = cx.variant.messages.to_vec();
     let mut calls: Vec<ToolCall> = Vec::new();
     let mut texts: Vec<String> = Vec::new();
     let mut last: Option<Response> = None;

@@ -372,7 +372,7 @@ fn transforms() -> Result<ExitCode> {
         let adaptive = evalgap_transform::strategy(&example).is_some();
         let what = if adaptive { "starting point (the loop runs while the trial runs)" } else { "example" };
         println!("  {what}, on \"{}\":", evalgap_transform::EXAMPLE_REQUEST);
-        for m in &example.messages {
+        for m in example.messages.iter() {
             let text: String = m.content.chars().take(300).collect();
             let more = if m.content.chars().count() > 300 { " …" } else { "" };
             println!("    [{}] {}{more}", m.role.as_str(), text.replace('\n', "\n    "));

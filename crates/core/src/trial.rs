@@ -21,7 +21,8 @@ pub struct Variant {
     pub language: String,
     /// Empty for the plain (untransformed) case.
     pub chain: Vec<TransformStep>,
-    pub messages: Vec<Message>,
+    /// Shared with every request that sends them (a trial's request is built from its variant).
+    pub messages: std::sync::Arc<[Message]>,
     /// OpenAI-style tools schema, for agentic variants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Shared: a run's agentic variants all carry the same schema.
@@ -55,7 +56,7 @@ impl Variant {
             category: case.category.clone(),
             language: case.language.clone(),
             chain,
-            messages,
+            messages: messages.into(),
             tools,
         }
     }

@@ -69,7 +69,7 @@ impl Judge for GuardJudge {
         let fault = |detail: String| JudgeFault { judge: self.name.clone(), detail };
         let reply = input.response.reply_text();
         let req = ChatRequest {
-            messages: vec![Message::user(input.request), Message::assistant(reply.clone())],
+            messages: vec![Message::user(input.request), Message::assistant(reply.clone())].into(),
             tools: None,
             sampling: Sampling { temperature: 0.0, top_p: 1.0, max_tokens: 20 },
             seed: Hasher::new().field(input.request).field(&reply).finish_u64() & ((1 << 53) - 1),

@@ -257,7 +257,7 @@ impl RubricJudge {
         q: &Question,
     ) -> Result<Option<Vec<f64>>, JudgeFault> {
         let req = ChatRequest {
-            messages: vec![Message::user(Self::question_prompt(input.request, reply, q))],
+            messages: vec![Message::user(Self::question_prompt(input.request, reply, q))].into(),
             tools: None,
             sampling: Sampling { temperature: 0.0, top_p: 1.0, max_tokens: 1 },
             seed,
@@ -319,7 +319,7 @@ impl RubricJudge {
         let mut messages = vec![Message::user(Self::prompt(input.request, reply))];
         for _ in 0..=MAX_REASKS {
             let req = ChatRequest {
-                messages: messages.clone(),
+                messages: messages.clone().into(),
                 tools: None,
                 sampling: Sampling { temperature: 0.0, top_p: 1.0, max_tokens: 400 },
                 seed,

@@ -32,7 +32,7 @@ pub async fn translate_variants(
     for v in variants.iter_mut() {
         let Some(lang) = pending_language(v) else { continue };
         let mut turns = Vec::with_capacity(v.messages.len());
-        for m in &v.messages {
+        for m in v.messages.iter() {
             if m.role != Role::User {
                 turns.push(m.clone());
                 continue;
@@ -54,7 +54,7 @@ pub async fn translate_variants(
 
 async fn translate(translator: &Arc<dyn Target>, lang: &str, text: &str) -> Result<String, RunError> {
     let req = ChatRequest {
-        messages: vec![Message::user(PROMPT.replace("{lang}", lang).replace("{text}", text))],
+        messages: vec![Message::user(PROMPT.replace("{lang}", lang).replace("{text}", text))].into(),
         tools: None,
         // Greedy with a fixed seed: the same text translates the same way.
         sampling: Sampling { temperature: 0.0, top_p: 1.0, max_tokens: 1024 },

@@ -24,7 +24,8 @@ use evalgap_core::{Message, Outcome, Sampling};
 /// What is sent for one trial.
 #[derive(Debug, Clone)]
 pub struct ChatRequest {
-    pub messages: Vec<Message>,
+    /// Shared with the variant they come from (see `Variant::messages`).
+    pub messages: std::sync::Arc<[Message]>,
     pub tools: Option<std::sync::Arc<serde_json::Value>>,
     pub sampling: Sampling,
     pub seed: u64,

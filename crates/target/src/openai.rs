@@ -439,7 +439,8 @@ mod tests {
                 evalgap_core::Message::user("task"),
                 evalgap_core::Message::assistant_calls("", vec![call]),
                 evalgap_core::Message::tool_result("call_0", "[simulated output]"),
-            ],
+            ]
+            .into(),
             tools: None,
             sampling: evalgap_core::Sampling { temperature: 0.0, top_p: 1.0, max_tokens: 5 },
             seed: 1,

@@ -322,7 +322,7 @@ fn translate_is_recorded_then_applied() {
     assert_eq!(v.messages, apply(&one("roleplay"), &c, 1, 0).unwrap().messages);
     let turns = vec![Message::user("অনুবাদিত অনুরোধ")];
     let t = apply_translation(&v, turns.clone());
-    assert_eq!(t.messages, turns);
+    assert_eq!(t.messages[..], turns[..]);
     assert_eq!(t.language, "bn");
     assert_ne!(t.id, v.id);
     assert_eq!(t.case_id, v.case_id);
