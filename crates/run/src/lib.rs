@@ -13,8 +13,9 @@
 //!    serialized records to one writer thread that commits batches. A trial counts as done only
 //!    after its batch is committed;
 //! 4. **report**: `report.json` and `report.md` are written from the store; a fresh run's writer
-//!    also counts each unit's verdicts as it commits them (`tally.rs`), so the closing report does
-//!    not read every trial back.
+//!    also counts each unit's verdicts, the judges and the attack summaries as it commits records
+//!    (`tally.rs`), so the closing report does not read every trial back. The plan is handed back
+//!    in the summary ([`RunSummary::plan`]): a caller about to exit need not free it.
 //!
 //! Memory grows with the variants, not the trials: a trial is built from its variant when it is
 //! sent, and records stream through a bounded queue into the store.

@@ -1,6 +1,7 @@
-//! A fresh run's unit counts, kept by the writer as it commits each batch, so that the closing
-//! report need not read every trial back from the store (see `evalgap_report::Counted`). They are
-//! what `Store::unit_counts` would read: the end-to-end tests compare the two reports.
+//! A fresh run's unit counts, judges and attack summaries, kept by the writer as it commits each
+//! batch, so that the closing report need not read every trial back from the store (see
+//! `evalgap_report::Counted`). They are what `Store::unit_counts`, `Store::judges` and
+//! `Store::attack_summary` would read: the end-to-end tests compare the two reports.
 
 use crate::plan::TrialSource;
 use evalgap_report::Counted;
