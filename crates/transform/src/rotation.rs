@@ -39,14 +39,36 @@ pub(crate) fn pick(name: &str, case_id: &str, seed: u64, cycle: u32, pool: usize
     let shares = SHARES.min(pool);
     let round = u64::from(cycle) / shares as u64;
     let share = (u64::from(cycle) % shares as u64) as usize;
-    let mut perm: Vec<usize> = (0..pool).collect();
-    Rng::from_fields(&[b"evalgap/rotation", name.as_bytes(), &seed.to_le_bytes(), &round.to_le_bytes()])
-        .shuffle(&mut perm);
     let start = share * pool / shares;
     let end = (share + 1) * pool / shares;
     let mut h = Hasher::new();
     h.field(b"evalgap/rotation/pick").field(name).field(case_id).field(seed.to_le_bytes()).field(cycle.to_le_bytes());
-    perm[start + (h.finish_u64() % (end - start) as u64) as usize]
+    let at = start + (h.finish_u64() % (end - start) as u64) as usize;
+    permuted(name, seed, round, pool, at)
+}
+
+/// Entry `at` of the pool's permutation for (transform, seed, round). The permutation is the same
+/// for every case, so each planning thread keeps the last few it made instead of making one per case.
+fn permuted(name: &str, seed: u64, round: u64, pool: usize, at: usize) -> usize {
+    type Key = (String, u64, u64, usize);
+    thread_local! {
+        static MADE: std::cell::RefCell<Vec<(Key, Vec<usize>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    MADE.with_borrow_mut(|made| {
+        let hit = made.iter().position(|((n, s, r, p), _)| n == name && *s == seed && *r == round && *p == pool);
+        let i = hit.unwrap_or_else(|| {
+            let mut perm: Vec<usize> = (0..pool).collect();
+            Rng::from_fields(&[b"evalgap/rotation", name.as_bytes(), &seed.to_le_bytes(), &round.to_le_bytes()])
+                .shuffle(&mut perm);
+            // A run has one seed and a few template transforms; a bound keeps a long-lived thread small.
+            if made.len() == 32 {
+                made.remove(0);
+            }
+            made.push(((name.to_string(), seed, round, pool), perm));
+            made.len() - 1
+        });
+        made[i].1[at]
+    })
 }
 
 #[cfg(test)]
