@@ -4,7 +4,16 @@ use sha2::{Digest, Sha256};
 
 /// sha256 of `bytes`, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    hex_digits(&Sha256::digest(bytes), 64)
+}
+
+/// The first `digits` lowercase hex digits of `bytes`. (Ids are made by the ten thousand when a run
+/// is planned: this writes them straight into their string, without a char iterator.)
+fn hex_digits(bytes: &[u8], digits: usize) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let out: Vec<u8> =
+        bytes.iter().flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]).take(digits).collect();
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// Incremental hasher whose fields are length-prefixed, so ("ab","c") and ("a","bc") differ.
@@ -25,11 +34,31 @@ impl Hasher {
     }
 
     pub fn finish_hex(&self) -> String {
-        hex::encode(self.0.clone().finalize())
+        self.finish_hex_prefix(64)
+    }
+
+    /// The first `digits` digits of [`Hasher::finish_hex`] (at most 64).
+    pub fn finish_hex_prefix(&self, digits: usize) -> String {
+        hex_digits(&self.0.clone().finalize(), digits)
     }
 
     pub fn finish_u64(&self) -> u64 {
         let d = self.0.clone().finalize();
         u64::from_le_bytes(d[..8].try_into().expect("sha256 has 32 bytes"))
+    }
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_the_usual_lowercase_hex() {
+        // sha256("abc"), FIPS 180-2 appendix B.1.
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let mut h = Hasher::new();
+        h.field("x");
+        assert_eq!(h.finish_hex_prefix(24), h.finish_hex()[..24]);
+        assert_eq!(hex_digits(&[0x0f, 0xa0], 3), "0fa");
     }
 }

@@ -50,7 +50,7 @@ impl Variant {
             Some(t) => hash_tools(&mut h, t),
         }
         Self {
-            id: h.finish_hex()[..24].to_string(),
+            id: h.finish_hex_prefix(24),
             case_id: case.id.clone(),
             kind: case.kind,
             category: case.category.clone(),
@@ -214,7 +214,7 @@ impl Trial {
             .field(sampling.top_p.to_le_bytes())
             .field(sampling.max_tokens.to_le_bytes())
             .field(seed.to_le_bytes());
-        (TrialId(h.finish_hex()[..32].to_string()), seed)
+        (TrialId(h.finish_hex_prefix(32)), seed)
     }
 
     /// The sampling seed of [`Trial::new`] alone (what sending a trial needs of it).
