@@ -18,8 +18,9 @@ pub(crate) struct Tally {
     judges: Vec<(String, String)>,
     attacks: AttackTally,
     /// The units' names and their report order, worked out on their own thread while trials are
-    /// sent (tens of thousands of strings and a sort: milliseconds that the report would wait for).
-    names: std::thread::JoinHandle<Names>,
+    /// sent (tens of thousands of strings and a sort: milliseconds that the report would wait for);
+    /// None when no thread could be started (they are then worked out at the end).
+    names: Option<std::thread::JoinHandle<Names>>,
 }
 
 /// Each unit's names (its counts left empty), in the order units are reported in
@@ -34,10 +35,7 @@ impl Tally {
     pub(crate) fn new(judge: String, source: &Arc<TrialSource>) -> Self {
         let units = vec![UnitTally::default(); source.variant_count()];
         let source = source.clone();
-        let names = std::thread::Builder::new()
-            .name("evalgap-units".into())
-            .spawn(move || Names::of(&source))
-            .expect("starting a thread");
+        let names = std::thread::Builder::new().name("evalgap-units".into()).spawn(move || Names::of(&source)).ok();
         Tally { judge, units, names, judges: Vec::new(), attacks: AttackTally::default() }
     }
 
@@ -65,7 +63,11 @@ impl Tally {
     pub(crate) fn into_counted(self, source: &TrialSource, reused: Option<&[String]>) -> Counted {
         let reused: Option<HashSet<&str>> = reused.map(|ids| ids.iter().map(String::as_str).collect());
         let attempts = source.attempts() as u64;
-        let Names { mut units, reported_at } = self.names.join().expect("the units' names thread panicked");
+        let names = match self.names {
+            Some(thread) => thread.join().expect("the units' names thread panicked"),
+            None => Names::of(source),
+        };
+        let Names { mut units, reported_at } = names;
         for ((tally, (_, v)), &at) in self.units.into_iter().zip(source.variants()).zip(&reported_at) {
             // As the plan marked it: transformed variants rotate when the run keeps a ledger.
             let mark = reused.as_ref().filter(|_| !v.chain.is_empty()).map(|r| r.contains(v.id.as_str()));
