@@ -278,20 +278,15 @@ fn metrics_of(units: &[&Unit], attempts: u32, resamples: usize) -> Metrics {
 /// `units` are in case order. A key (kind, name) names its group `kind/name`, or `name` without a
 /// kind; it borrows, so that grouping allocates nothing per unit.
 fn slices<'u>(units: &'u [Unit], attempts: u32, key: impl Fn(&'u Unit) -> (Option<CaseKind>, &'u str)) -> Vec<Slice> {
-    let mut index: HashMap<(Option<CaseKind>, &str), usize> = HashMap::new();
-    let mut groups: Vec<Vec<&Unit>> = Vec::new();
+    let mut groups: HashMap<(Option<CaseKind>, &str), Vec<&Unit>> = HashMap::new();
     for u in units {
-        let i = *index.entry(key(u)).or_insert_with(|| {
-            groups.push(Vec::new());
-            groups.len() - 1
-        });
-        groups[i].push(u);
+        groups.entry(key(u)).or_default().push(u);
     }
-    let mut named: Vec<(String, Vec<&Unit>)> = index
+    let mut named: Vec<(String, Vec<&Unit>)> = groups
         .into_iter()
-        .map(|((kind, name), i)| match kind {
-            Some(kind) => (format!("{kind}/{name}"), std::mem::take(&mut groups[i])),
-            None => (name.to_string(), std::mem::take(&mut groups[i])),
+        .map(|((kind, name), us)| match kind {
+            Some(kind) => (format!("{kind}/{name}"), us),
+            None => (name.to_string(), us),
         })
         .collect();
     named.sort_unstable_by(|a, b| a.0.cmp(&b.0));

@@ -123,10 +123,8 @@ fn three_judges() -> (tempfile::TempDir, Store) {
         parts: Default::default(),
         rationale: String::new(),
     };
-    let records: Vec<Record> = trials
-        .iter()
-        .enumerate()
-        .map(|(i, _)| {
+    let records: Vec<Record> = (0..trials.len())
+        .map(|i| {
             let a = i < 10;
             let b = if i < 3 {
                 false

@@ -203,15 +203,14 @@ fn a_fresh_runs_report_is_the_one_rebuilt_from_its_store() {
         faults: evalgap_testserver::FaultRates { always_500: 0.1, ..Default::default() },
         ..Config::default()
     });
-    let (target, ledger) = (env.target("m"), env.path("ledger.sqlite"));
+    let ledger = env.path("ledger.sqlite");
     let run = |suite: &str, name: &str, extra: &[&str]| {
         let out = env.path(name);
-        let (out_s, ledger_s) = (out.to_str().unwrap(), ledger.to_str().unwrap());
-        let base = ["run", "--suite", suite, "--target", &target, "--attempts", "2", "--retries", "0"];
-        run_ok(&[&base[..], &["--ledger", ledger_s, "--out", out_s, "--quiet"], extra].concat());
+        let flags = ["--retries", "0", "--ledger", ledger.to_str().unwrap(), "--quiet"];
+        env.run(std::path::Path::new(suite), &out, "m", 2, &[&flags[..], extra].concat());
         let mut written = report_json(&out);
         let mut rebuilt: serde_json::Value =
-            serde_json::from_slice(&run_ok(&["report", out_s, "--format", "json"]).stdout).unwrap();
+            serde_json::from_slice(&run_ok(&["report", out.to_str().unwrap(), "--format", "json"]).stdout).unwrap();
         // Everything but the time each was built.
         for r in [&mut written, &mut rebuilt] {
             r.as_object_mut().unwrap().remove("generated").expect("a report says when it was built");

@@ -85,8 +85,9 @@ pub async fn judge_backlog(store: &mut Store, judges: &Arc<Judges>, concurrency:
     Ok(written)
 }
 
-/// Sends the pending trials. On a fresh run (`setup`: the store has no plan yet) also returns the
-/// unit counts of the run's first judge, kept as the records were committed. `card`: a protocol
+/// Sends the pending trials. On a fresh run (`setup`: the store has no plan yet) also returns what
+/// the closing report would otherwise read back (the run's first judge's unit counts, the judges, the
+/// attack summaries), kept as the records were committed. `card`: a protocol
 /// card with no target model yet, saved at the end with the model id the endpoint reported.
 pub(crate) async fn execute(
     store: Store,

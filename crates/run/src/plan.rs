@@ -169,7 +169,7 @@ impl TrialSource {
 
     /// The variant of the trial at plan position `seq`: its index in plan order, its case, itself.
     pub fn variant_of(&self, seq: i64) -> Option<(usize, &Case, &Variant)> {
-        let i = (u64::try_from(seq.checked_sub(1)?).ok()? / self.attempts.max(1) as u64) as usize;
+        let (i, _) = self.index(seq)?;
         self.variants.get(i).map(|(c, v)| (i, c.as_ref(), v.as_ref()))
     }
 
@@ -187,9 +187,16 @@ impl TrialSource {
     }
 
     fn position(&self, seq: i64) -> Option<(&Arc<Case>, &Arc<Variant>, u32)> {
+        let (i, attempt) = self.index(seq)?;
+        let (case, variant) = self.variants.get(i)?;
+        Some((case, variant, attempt))
+    }
+
+    /// Plan position `seq` (from 1; variant-major, then attempt) as (variant index, attempt).
+    fn index(&self, seq: i64) -> Option<(usize, u32)> {
         let i = u64::try_from(seq.checked_sub(1)?).ok()?;
-        let (case, variant) = self.variants.get((i / self.attempts as u64) as usize)?;
-        Some((case, variant, (i % self.attempts as u64) as u32))
+        let attempts = self.attempts.max(1) as u64;
+        Some(((i / attempts) as usize, (i % attempts) as u32))
     }
 }
 

@@ -115,9 +115,7 @@ impl SerializedRecord {
     pub fn is_fault(&self) -> bool {
         self.status != "ok"
     }
-}
 
-impl SerializedRecord {
     /// What the verdict of `judge` adds to its unit's counts; None when that judge gave none.
     pub fn verdict_facts(&self, judge: &str) -> Option<VerdictFacts> {
         self.verdicts.iter().find(|v| v.judge == judge).map(|v| v.facts)

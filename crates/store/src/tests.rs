@@ -356,10 +356,8 @@ fn a_shared_tools_schema_is_stored_once_and_read_back_with_each_variant() {
     assert_eq!(q("SELECT COUNT(*) FROM tools"), 1, "one schema, stored once");
     assert_eq!(q("SELECT COUNT(*) FROM variant_bodies WHERE tools IS NOT NULL"), 3);
     assert_eq!(q("SELECT COUNT(*) FROM variant_bodies WHERE instr(body, 'shell') > 0"), 0, "no copy in the bodies");
-    let records: Vec<Record> = trials
-        .iter()
-        .enumerate()
-        .map(|(i, _)| Record {
+    let records: Vec<Record> = (0..trials.len())
+        .map(|i| Record {
             seq: i as i64 + 1,
             outcome: ok("an answer"),
             verdicts: vec![],
