@@ -167,7 +167,7 @@ mod tests {
             REFUSAL_MARKERS.iter().copied().find(|m| text.replace('\u{2019}', "'").to_lowercase().contains(m));
         assert_eq!(MarkersJudge::find_marker(text), listed_first);
         assert_eq!(MarkersJudge::find_marker(text), Some("i'm sorry"));
-        // Overlapping markers: "i'm not going to" holds no earlier marker, "i am unable to" does not overlap.
+        // A text with one marker names it; a text with none has none.
         assert_eq!(MarkersJudge::find_marker("Well, I'm not going to do that"), Some("i'm not going to"));
         assert_eq!(MarkersJudge::find_marker("cannot fulfill this"), Some("cannot fulfill"));
         assert_eq!(MarkersJudge::find_marker("Sure, here it is."), None);
